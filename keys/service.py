@@ -1,0 +1,218 @@
+"""Key lifecycle and signing: generate, rotate, revoke, list; JWKS and the key-set
+document signed by the root key.
+
+Every function takes the SQLAlchemy session first and never commits; the caller owns
+the unit of work. Private keys are opened with the master key only to sign.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from joserfc.jwk import OKPKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys import jose
+from keys.crypto import MasterKey
+from keys.errors import (
+    ActiveKeyExistsError,
+    KeyNotFoundError,
+    KeyStateError,
+    NoActiveKeyError,
+)
+from keys.models import KEY_TRANSITIONS, KeyPurpose, KeyState, SigningKey
+
+KEYSET_TYP = "keyset+jwt"
+KEYSET_TTL = timedelta(days=7)  # offline verifiers refresh the key set at least weekly
+
+_private_cache: dict[str, OKPKey] = {}
+_public_cache: dict[str, OKPKey] = {}
+_cache_lock = threading.Lock()
+
+
+def _aad(kid: str) -> bytes:
+    return b"chinhdanh:signing-key:" + kid.encode()
+
+
+def _new_key(session: Session, master: MasterKey, purpose: KeyPurpose, now: datetime) -> SigningKey:
+    private = jose.generate_private()
+    public_jwk = {k: str(v) for k, v in private.as_dict(private=False).items() if k in ("kty", "crv", "x")}
+    kid = jose.thumbprint(public_jwk)
+    raw_private = private.private_key.private_bytes_raw()  # type: ignore[union-attr]
+    key = SigningKey(
+        kid=kid,
+        purpose=purpose,
+        state=KeyState.ACTIVE,
+        public_jwk=public_jwk,
+        private_key_sealed=master.seal(raw_private, _aad(kid)),
+        created_at=now,
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def _active(session: Session, purpose: KeyPurpose) -> SigningKey | None:
+    return session.scalars(
+        select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.state == KeyState.ACTIVE)
+    ).first()
+
+
+def active_key(session: Session, purpose: KeyPurpose = KeyPurpose.SIGNING) -> SigningKey:
+    """The key that signs now; raise NoActiveKeyError if there is none."""
+    key = _active(session, purpose)
+    if key is None:
+        raise NoActiveKeyError(
+            "no active root key: run `keys root generate`"
+            if purpose is KeyPurpose.ROOT
+            else "no active signing key: run `keys generate`"
+        )
+    return key
+
+
+def generate_key(
+    session: Session, master: MasterKey, *, now: datetime, purpose: KeyPurpose = KeyPurpose.SIGNING
+) -> SigningKey:
+    """Create the first active key of ``purpose``; raise ActiveKeyExistsError if one
+    is active already (replacing it is ``rotate_key``)."""
+    if _active(session, purpose) is not None:
+        raise ActiveKeyExistsError(f"an active {purpose.value} key exists; rotate it instead")
+    return _new_key(session, master, purpose, now)
+
+
+def rotate_key(
+    session: Session, master: MasterKey, *, now: datetime, purpose: KeyPurpose = KeyPurpose.SIGNING
+) -> tuple[SigningKey, SigningKey | None]:
+    """Make a new active key and retire the previous one, which keeps verifying what
+    it signed. Returns (new, retired-or-None)."""
+    old = _active(session, purpose)
+    if old is not None:
+        _transition(old, KeyState.RETIRED)
+        old.retired_at = now
+        session.flush()
+    return _new_key(session, master, purpose, now), old
+
+
+def _transition(key: SigningKey, to: KeyState) -> None:
+    if to not in KEY_TRANSITIONS[key.state]:
+        raise KeyStateError(f"key {key.kid} is {key.state.value}; it cannot become {to.value}")
+    key.state = to
+
+
+def get_key(session: Session, kid: str) -> SigningKey:
+    key = session.scalars(select(SigningKey).where(SigningKey.kid == kid)).first()
+    if key is None:
+        raise KeyNotFoundError(f"no key with kid {kid}")
+    return key
+
+
+def find_key(session: Session, kid: str) -> SigningKey | None:
+    return session.scalars(select(SigningKey).where(SigningKey.kid == kid)).first()
+
+
+def revoke_key(session: Session, kid: str, *, now: datetime, reason: str) -> SigningKey:
+    """Mark a key compromised: every token it signed then answers ``key_revoked`` and
+    it leaves the JWKS. Raise KeyNotFoundError or KeyStateError."""
+    key = get_key(session, kid)
+    _transition(key, KeyState.REVOKED)
+    key.revoked_at = now
+    key.revoked_reason = reason
+    session.flush()
+    return key
+
+
+def list_keys(session: Session) -> list[SigningKey]:
+    return list(session.scalars(select(SigningKey).order_by(SigningKey.id)))
+
+
+def private_key(key: SigningKey, master: MasterKey) -> OKPKey:
+    """The opened private key, cached per process (raise MasterKeyError)."""
+    with _cache_lock:
+        cached = _private_cache.get(key.kid)
+    if cached is not None:
+        return cached
+    raw = master.open(key.private_key_sealed, _aad(key.kid))
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    opened = OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(raw))
+    with _cache_lock:
+        _private_cache[key.kid] = opened
+    return opened
+
+
+def public_key(kid: str, public_jwk: dict[str, Any]) -> OKPKey:
+    """The public key for ``kid``, cached per process (a kid is a hash of its key)."""
+    cached = _public_cache.get(kid)
+    if cached is None:
+        cached = jose.import_public(public_jwk)
+        with _cache_lock:
+            _public_cache[kid] = cached
+    return cached
+
+
+def sign_with_active(
+    session: Session, master: MasterKey, *, typ: str, claims: dict[str, Any]
+) -> tuple[str, SigningKey]:
+    """Sign ``claims`` with the active signing key; record the token's expiry on the
+    key so a retired key stays published while anything it signed is still valid."""
+    key = active_key(session)
+    token = jose.sign({"alg": jose.ALG, "typ": typ, "kid": key.kid}, claims, private_key(key, master))
+    exp = claims.get("exp")
+    if isinstance(exp, int):
+        from datetime import UTC
+
+        expiry = datetime.fromtimestamp(exp, UTC)
+        if key.last_expiry is None or expiry > key.last_expiry:
+            key.last_expiry = expiry
+    return token, key
+
+
+def _published(key: SigningKey, now: datetime) -> bool:
+    if key.purpose is not KeyPurpose.SIGNING or key.state is KeyState.REVOKED:
+        return False
+    if key.state is KeyState.ACTIVE:
+        return True
+    return key.last_expiry is not None and key.last_expiry > now
+
+
+def jwk_entry(key: SigningKey) -> dict[str, str]:
+    return {**key.public_jwk, "kid": key.kid, "use": "sig", "alg": jose.ALG}
+
+
+def jwks(session: Session, *, now: datetime) -> dict[str, list[dict[str, str]]]:
+    """The JWKS: active signing keys and retired ones still covering a valid token.
+    A revoked key never appears."""
+    return {"keys": [jwk_entry(k) for k in list_keys(session) if _published(k, now)]}
+
+
+def _ts(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value is not None else None
+
+
+def keyset_token(session: Session, master: MasterKey, *, issuer: str, now: datetime) -> str:
+    """The key-set document, signed by the active root key: every signing key with
+    its state, so a verifier pinning the root's thumbprint learns which keys to trust
+    and which are revoked. Raise NoActiveKeyError without a root key."""
+    root = active_key(session, KeyPurpose.ROOT)
+    entries = [
+        {
+            **jwk_entry(k),
+            "state": k.state.value,
+            "created_at": _ts(k.created_at),
+            "retired_at": _ts(k.retired_at),
+            "revoked_at": _ts(k.revoked_at),
+            "last_expiry": _ts(k.last_expiry),
+        }
+        for k in list_keys(session)
+        if k.purpose is KeyPurpose.SIGNING
+    ]
+    claims = {
+        "iss": issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + KEYSET_TTL).timestamp()),
+        "keys": entries,
+    }
+    return jose.sign({"alg": jose.ALG, "typ": KEYSET_TYP, "kid": root.kid}, claims, private_key(root, master))
