@@ -1,0 +1,47 @@
+"""The exception family of ``registry``. ``app.py`` turns them into responses."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base of registry errors; ``code`` is stable, ``status`` the HTTP status."""
+
+    code = "registry_error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationError(RegistryError):
+    code = "invalid_input"
+
+
+class NotFoundError(RegistryError):
+    code = "not_found"
+    status = 404
+
+
+class ConflictError(RegistryError):
+    code = "conflict"
+    status = 409
+
+
+class TransitionError(RegistryError):
+    """A status change the lifecycle table does not allow."""
+
+    code = "invalid_transition"
+    status = 409
+
+
+class ImportRowsError(RegistryError):
+    """A CSV import with bad rows; ``rows`` maps line number to problems."""
+
+    code = "invalid_import"
+
+    def __init__(self, rows: dict[int, list[str]]) -> None:
+        lines = [f"line {n}: {'; '.join(msgs)}" for n, msgs in sorted(rows.items())]
+        super().__init__("no row was imported:\n" + "\n".join(lines))
+        self.rows = rows

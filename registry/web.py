@@ -1,0 +1,158 @@
+"""Flask glue shared by the admin and public blueprints: the per-request database
+session, i18n (Flask-Babel with catalogs compiled at start-up), rate limiting, CSRF,
+template helpers and the one error-response builder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template, request
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from keys.crypto import MasterKey
+
+LANGUAGES = ("vi", "en")
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def db() -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "_db_session" not in g:
+        g._db_session = current_app.extensions["chinhdanh.sessionmaker"]()
+    session: Session = g._db_session
+    return session
+
+
+def master_key() -> MasterKey:
+    key: MasterKey = current_app.extensions["chinhdanh.master_key"]
+    return key
+
+
+def base_url() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"])
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "vi"  # CLI renders (cards, letters) are in Vietnamese
+    lang = request.args.get("lang") or request.form.get("lang") or request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(status: int, code: str, message: str | None, *, field: str | None = None) -> Response:
+    """``{"error": {"code", "message"}}`` for the API, a page in the user's language
+    otherwise. 5xx never shows the exception."""
+    if status >= 500 or not message:
+        message = (
+            _("Something went wrong on our side. Please try again in a minute.")
+            if status >= 500
+            else _("The request could not be handled.")
+        )
+    if wants_json():
+        body: dict[str, Any] = {"code": code, "message": message}
+        if field:
+            body["field"] = field
+        resp = jsonify({"error": body})
+    else:
+        resp = current_app.make_response(render_template("error.html", status=status, code=code, message=message))
+    resp.status_code = status
+    return resp
+
+
+def vn_date(value: datetime | str | None) -> str:
+    """dd/mm/yyyy in Viet Nam time (accepts an ISO string too)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y")
+
+
+def vn_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
+
+
+def compile_catalogs(target: Path) -> list[str]:
+    """Compile every ``translations/<part>/<lang>/LC_MESSAGES/messages.po`` into
+    ``target`` when the .mo is missing or older. Written atomically, so gunicorn
+    workers starting together never read half a file. Returns the directories."""
+    dirs = []
+    for po_path in sorted(TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po")):
+        part = po_path.parents[2].name
+        lang = po_path.parents[1].name
+        mo_path = target / part / lang / "LC_MESSAGES" / "messages.mo"
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh, locale=lang)
+            fd, tmp = tempfile.mkstemp(dir=mo_path.parent)
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog)
+            os.replace(tmp, mo_path)
+        if str(target / part) not in dirs:
+            dirs.append(str(target / part))
+    return dirs
+
+
+def init_app(app: Flask) -> None:
+    dirs = compile_catalogs(Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs) or str(TRANSLATIONS)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    csrf.init_app(app)
+    app.jinja_env.filters["vn_date"] = vn_date
+    app.jinja_env.filters["vn_datetime"] = vn_datetime
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_lang": select_locale(), "languages": LANGUAGES}
+
+    @app.after_request
+    def _remember_lang(response: Response) -> Response:
+        lang = request.args.get("lang")
+        if lang in LANGUAGES and request.cookies.get("lang") != lang:
+            response.set_cookie(
+                "lang",
+                lang,
+                max_age=365 * 86400,
+                samesite="Lax",
+                httponly=True,
+                secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            )
+        return response
