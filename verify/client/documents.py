@@ -1,0 +1,286 @@
+"""The signed documents the client trusts, and how it checks each one.
+
+Trust flows one way: the root key (its thumbprint pinned) -> the key-set document it
+signs (``keyset+jwt``) -> the signing keys listed there -> the status lists
+(``statuslist+jwt``) and the roster (``roster+jwt``) they sign. The plain JWKS is
+never a source of trust. Every check raises: ``InvalidResponseError`` for what does
+not parse, ``TrustError`` for a signature or key that cannot be trusted.
+
+Documents are larger than a credential (``keys.jose.parse_token`` caps tokens at
+4 KiB), so they are parsed here with their own bound and the same header rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc.jwk import OKPKey
+
+from keys import jose
+from keys.errors import BadSignatureError, MalformedTokenError
+from keys.statuslist import BITS, STATUS_LIST_TYP, decode_lst
+from verify.client.errors import InvalidResponseError, RootChangedError, TrustError
+
+KEYSET_TYP = "keyset+jwt"  # keys.service.KEYSET_TYP, without importing SQLAlchemy
+ROSTER_TYP = "roster+jwt"  # verify.roster.ROSTER_TYP, likewise
+KEYSET_PATH = "/api/v1/keyset"
+ROOT_KEY_PATH = "/api/v1/keyset/root"
+JWKS_PATH = "/.well-known/jwks.json"
+ROSTER_PATH = "/api/v1/roster"
+STATUS_LIST_PATH = "/api/v1/status-lists/"
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024  # a roster of tens of thousands of people fits
+KEY_STATES = frozenset({"active", "retired", "revoked"})
+STAFF_STATES = frozenset({"active", "suspended", "departed"})
+MAX_ROSTER_FIELD = 254  # the longest registry field (an email address)
+_X_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # an Ed25519 public key, base64url
+
+
+def ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _int(claims: dict[str, Any], name: str, what: str) -> int:
+    value = claims.get(name)
+    if type(value) is not int:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    return value
+
+
+def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
+    """Split and decode a signed document of type ``typ``; raise InvalidResponseError."""
+    if len(token) > MAX_DOCUMENT_BYTES or not token.isascii():
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    parts = token.strip().split(".")
+    try:
+        if len(parts) != 3:
+            raise MalformedTokenError("a compact JWS has three segments")
+        header = json.loads(jose.b64url_decode(parts[0]))
+        claims = json.loads(jose.b64url_decode(parts[1]))
+        signature = jose.b64url_decode(parts[2])
+    except (MalformedTokenError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+    if (
+        not isinstance(header, dict)
+        or not isinstance(claims, dict)
+        or header.get("alg") != jose.ALG
+        or header.get("typ") != typ
+        or not isinstance(header.get("kid"), str)
+        or not jose.KID_RE.match(header["kid"])
+        or jose.FORBIDDEN_HEADERS & header.keys()
+        or len(signature) != jose.ED25519_SIGNATURE_BYTES
+    ):
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    return jose.ParsedToken(raw=token.strip(), header=header, claims=claims)
+
+
+def _check_signature(parsed: jose.ParsedToken, key: OKPKey, what: str) -> None:
+    try:
+        jose.verify_signature(parsed, key)
+    except (BadSignatureError, MalformedTokenError) as exc:
+        raise TrustError(
+            "The signature of the {what} does not verify: it was altered or forged, perhaps in transit.", what=what
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class RootKey:
+    """The trust anchor: the root's public key, whose thumbprint is ``kid``."""
+
+    kid: str
+    jwk: dict[str, str]
+    key: OKPKey
+
+
+def root_from_jwk(value: Any) -> RootKey:
+    """Check the shape of a root public JWK and compute its thumbprint; raise
+    InvalidResponseError. Whether to trust it is the caller's decision (the pin)."""
+    what = "root key"
+    if not isinstance(value, dict):
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    jwk = {name: value.get(name) for name in ("kty", "crv", "x")}
+    if jwk["kty"] != "OKP" or jwk["crv"] != "Ed25519" or not isinstance(jwk["x"], str) or not _X_RE.match(jwk["x"]):
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    clean = {k: str(v) for k, v in jwk.items()}
+    try:
+        key = jose.import_public(clean)
+    except ValueError as exc:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+    return RootKey(kid=jose.thumbprint(clean), jwk=clean, key=key)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKey:
+    """A signing key as the root-signed key set describes it."""
+
+    kid: str
+    state: str  # active, retired or revoked
+    key: OKPKey
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    raw: str
+    issued_at: datetime
+    expires_at: datetime
+    keys: dict[str, TrustedKey]
+
+    def signer(self, parsed: jose.ParsedToken, what: str) -> TrustedKey:
+        """The key that may have signed a document; raise TrustError if it is not a
+        key the root lists or if it is revoked (a stolen key signs nothing we trust)."""
+        key = self.keys.get(parsed.kid)
+        if key is None or key.state == "revoked":
+            raise TrustError("The {what} is signed by a key that the root key does not vouch for.", what=what)
+        return key
+
+
+def verify_keyset(token: str, root: RootKey, *, issuer: str) -> KeySet:
+    """The key set, verified under the pinned root. Raise TrustError (signed by
+    another root, or altered) or InvalidResponseError."""
+    what = "key set"
+    parsed = parse_document(token, typ=KEYSET_TYP, what=what)
+    if parsed.kid != root.kid:
+        raise RootChangedError(
+            "The server's root key is {kid}, not the trusted root {root}. Refusing its keys.",
+            kid=parsed.kid,
+            root=root.kid,
+        )
+    _check_signature(parsed, root.key, what)
+    claims = parsed.claims
+    if claims.get("iss") != issuer or not isinstance(claims.get("keys"), list):
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    keys: dict[str, TrustedKey] = {}
+    for entry in claims["keys"]:
+        if not isinstance(entry, dict) or entry.get("state") not in KEY_STATES:
+            raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        signing = root_from_jwk(entry)  # same shape rules as the root's own JWK
+        if entry.get("kid") != signing.kid:
+            # a kid is the hash of its key: a list where they differ is not ours
+            raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        keys[signing.kid] = TrustedKey(kid=signing.kid, state=str(entry["state"]), key=signing.key)
+    return KeySet(
+        raw=parsed.raw,
+        issued_at=ts(_int(claims, "iat", what)),
+        expires_at=ts(_int(claims, "exp", what)),
+        keys=keys,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusList:
+    raw: str
+    number: int
+    issued_at: datetime
+    expires_at: datetime
+    ttl_seconds: int
+    bits: bytes
+
+
+def status_list_uri(issuer: str, number: int) -> str:
+    return f"{issuer}{STATUS_LIST_PATH}{number}"
+
+
+def verify_status_list(token: str, keyset: KeySet, *, issuer: str, number: int) -> StatusList:
+    """Status list ``number``, verified under a trusted signing key with the trusted
+    issuer and the subject it must have. Raise TrustError or InvalidResponseError."""
+    what = "status list"
+    parsed = parse_document(token, typ=STATUS_LIST_TYP, what=what)
+    _check_signature(parsed, keyset.signer(parsed, what).key, what)
+    claims = parsed.claims
+    body = claims.get("status_list")
+    if (
+        claims.get("iss") != issuer
+        or claims.get("sub") != status_list_uri(issuer, number)
+        or not isinstance(body, dict)
+        or body.get("bits") != BITS
+    ):
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    try:
+        bits = decode_lst(body.get("lst"))  # type: ignore[arg-type]  # decode_lst checks the type
+    except MalformedTokenError as exc:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+    ttl = _int(claims, "ttl", what)
+    if ttl <= 0:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    return StatusList(
+        raw=parsed.raw,
+        number=number,
+        issued_at=ts(_int(claims, "iat", what)),
+        expires_at=ts(_int(claims, "exp", what)),
+        ttl_seconds=ttl,
+        bits=bits,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RosterCard:
+    """What the roster says about one staff member."""
+
+    code: str
+    name: str
+    title: str
+    unit: str
+    status: str  # active, suspended or departed
+    phone: str | None
+    email: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "title": self.title,
+            "unit": self.unit,
+            "status": self.status,
+            "phone": self.phone,
+            "email": self.email,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    raw: str
+    issued_at: datetime
+    expires_at: datetime
+    staff: dict[str, RosterCard]
+
+
+def _text(entry: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = entry.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_ROSTER_FIELD:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+    return value
+
+
+def verify_roster(token: str, keyset: KeySet, *, issuer: str) -> Roster:
+    """The roster, verified like a status list. Raise TrustError or InvalidResponseError."""
+    what = "roster"
+    parsed = parse_document(token, typ=ROSTER_TYP, what=what)
+    _check_signature(parsed, keyset.signer(parsed, what).key, what)
+    claims = parsed.claims
+    if claims.get("iss") != issuer or not isinstance(claims.get("staff"), list):
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+    staff: dict[str, RosterCard] = {}
+    for entry in claims["staff"]:
+        if not isinstance(entry, dict) or entry.get("status") not in STAFF_STATES:
+            raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        card = RosterCard(
+            code=str(_text(entry, "code")),
+            name=str(_text(entry, "name")),
+            title=str(_text(entry, "title")),
+            unit=str(_text(entry, "unit")),
+            status=str(entry["status"]),
+            phone=_text(entry, "phone", required=False),
+            email=_text(entry, "email", required=False),
+        )
+        staff[card.code] = card
+    return Roster(
+        raw=parsed.raw,
+        issued_at=ts(_int(claims, "iat", what)),
+        expires_at=ts(_int(claims, "exp", what)),
+        staff=staff,
+    )

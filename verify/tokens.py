@@ -1,0 +1,105 @@
+"""Server-side verification of a credential or assignment token.
+
+``verify_token`` never raises for a bad token: every failure of parsing or crypto is
+turned into a verdict here, in one place, from the exceptions ``keys`` raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from keys import jose
+from keys.errors import BadSignatureError, MalformedTokenError
+from keys.models import KeyState
+from keys.service import public_key
+from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
+from registry.models import CredentialKind, CredentialStatus, StaffStatus
+from registry.queries import CredentialRecord, key_and_credential
+from verify.claims import extract_token, required_claims
+from verify.verdicts import EntryState, Facts, Verdict, decide
+
+ALL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
+KIND_BY_TYP = {STAFF_TYP: CredentialKind.STAFF, ASSIGNMENT_TYP: CredentialKind.ASSIGNMENT}
+MAX_INPUT_CHARS = 8192  # a QR URL with its token is well under 1,000
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    verdict: Verdict
+    checked_at: datetime
+    kind: CredentialKind | None = None
+    claims: dict[str, Any] | None = None  # only when the signature verified
+    credential: CredentialRecord | None = None
+    token: str | None = None
+
+
+def _entry_state(record: CredentialRecord) -> EntryState:
+    if record.status is CredentialStatus.REVOKED or record.staff.status is StaffStatus.DEPARTED:
+        return EntryState.REVOKED
+    if record.status is CredentialStatus.SUSPENDED or record.staff.status is StaffStatus.SUSPENDED:
+        return EntryState.SUSPENDED
+    return EntryState.VALID
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def verify_token(
+    session: Session,
+    text: str | bytes,
+    *,
+    issuer: str,
+    now: datetime,
+    typs: frozenset[str] = ALL_TYPS,
+    agency_matches: Any = None,
+) -> Result:
+    """Verify ``text`` (a token or a QR URL) and return the verdict with what can be
+    trusted about it. ``agency_matches``, if given, is called with the verified claims
+    of an assignment and returns True/False (``wrong_agency``) or None."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return Result(Verdict.MALFORMED, now)
+    if len(text) > MAX_INPUT_CHARS:
+        return Result(Verdict.MALFORMED, now)
+    token = extract_token(text)
+    try:
+        parsed = jose.parse_token(token, typs=typs)
+    except MalformedTokenError:
+        return Result(Verdict.MALFORMED, now)
+    jti = parsed.claims.get("jti")
+    key, record = key_and_credential(session, parsed.kid, jti if isinstance(jti, str) else "")
+    if key is None:
+        return Result(Verdict.UNKNOWN_KEY, now, token=parsed.raw)
+    try:
+        jose.verify_signature(parsed, public_key(key.kid, key.public_jwk))
+    except BadSignatureError:
+        return Result(Verdict.BAD_SIGNATURE, now, token=parsed.raw)
+    except MalformedTokenError:
+        return Result(Verdict.MALFORMED, now, token=parsed.raw)
+    kind = KIND_BY_TYP[parsed.typ]
+    claims = parsed.claims
+    try:
+        required_claims(claims, issuer)
+    except MalformedTokenError:
+        return Result(Verdict.MALFORMED, now, kind=kind, token=parsed.raw)
+    if key.state is KeyState.REVOKED:
+        return Result(Verdict.KEY_REVOKED, now, kind=kind, claims=claims, credential=record, token=parsed.raw)
+    if record is None or record.kind is not kind or record.staff.code != claims["sub"]:
+        # signed by our key yet not in the registry: we vouch for nothing we cannot find
+        return Result(Verdict.REVOKED, now, kind=kind, claims=claims, token=parsed.raw)
+    agency = agency_matches(claims) if agency_matches is not None and kind is CredentialKind.ASSIGNMENT else None
+    facts = Facts(
+        key_revoked=False,
+        status=_entry_state(record),
+        not_before=_ts(claims["nbf"]) if "nbf" in claims else None,
+        expires_at=_ts(claims["exp"]),
+        agency_matches=agency,
+    )
+    return Result(decide(facts, now=now), now, kind=kind, claims=claims, credential=record, token=parsed.raw)

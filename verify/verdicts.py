@@ -1,0 +1,57 @@
+"""Verdicts and the one table that decides them. Pure: the server and the offline
+client both call ``decide`` with what they know, so they cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    MALFORMED = "malformed"
+    KEY_REVOKED = "key_revoked"
+    WRONG_AGENCY = "wrong_agency"
+
+
+class EntryState(StrEnum):
+    """A credential's effective status, from the registry or a status list."""
+
+    VALID = "valid"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a verifier established about a token whose signature verified."""
+
+    key_revoked: bool
+    status: EntryState
+    not_before: datetime | None
+    expires_at: datetime
+    agency_matches: bool | None = None  # None: no agency was given or it does not apply
+
+
+def decide(facts: Facts, *, now: datetime) -> Verdict:
+    """The verdict for a well-signed token: the most serious problem wins."""
+    if facts.key_revoked:
+        return Verdict.KEY_REVOKED
+    if facts.status is EntryState.REVOKED:
+        return Verdict.REVOKED
+    if facts.status is EntryState.SUSPENDED:
+        return Verdict.SUSPENDED
+    if now >= facts.expires_at:
+        return Verdict.EXPIRED
+    if facts.not_before is not None and now < facts.not_before:
+        return Verdict.NOT_YET_VALID
+    if facts.agency_matches is False:
+        return Verdict.WRONG_AGENCY
+    return Verdict.VALID
