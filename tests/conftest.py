@@ -1,0 +1,173 @@
+"""Shared fixtures.
+
+The database is SQLite (a temporary file) unless ``TEST_DATABASE_URL`` is set, in
+which case the same tests run on that database (CI points it at PostgreSQL). The
+schema is built once per run by the real Alembic migrations.
+
+Isolation: every test starts from empty tables. Services never commit, but views and
+CLI commands do, and several tests talk to real servers in other processes, which a
+rolled-back outer transaction cannot serve; so the tables are emptied after each
+test instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app import create_app, load_models
+from keys.crypto import MasterKey
+from keys.db import make_engine
+
+BASE_URL = "https://xacminh.thiduakhenthuong.vn"  # 35 characters, as the QR budget assumes
+MASTER_B64 = base64.b64encode(bytes(range(32))).decode()
+NOW = datetime(2026, 11, 20, 3, 0, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("prepend_sys_path", str(ROOT))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "heads")
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop everything so the migrations run on an empty database."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in reversed(load_models().sorted_tables):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def empty_tables(engine: Engine) -> None:
+    existing = set(inspect(engine).get_table_names())
+    tables = [t.name for t in load_models().sorted_tables if t.name in existing]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    engine = make_engine(url)
+    reset_schema(engine)
+    migrate(url)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        "CHINHDANH_MASTER_KEY": MASTER_B64,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "PUBLIC_BASE_URL": BASE_URL,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+
+
+@pytest.fixture()
+def app(database_url: str, db_engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    extra = getattr(request, "param", None) or {}
+    application = create_app(app_config(database_url, tmp_path / "instance", **extra))
+    yield application
+    application.extensions["chinhdanh.engine"].dispose()
+    empty_tables(db_engine)
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def session(app: Flask) -> Iterator[Session]:
+    s: Session = app.extensions["chinhdanh.sessionmaker"]()
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def master() -> MasterKey:
+    return MasterKey.from_b64(MASTER_B64)
+
+
+@pytest.fixture()
+def signing_key(session: Session, master: MasterKey) -> Any:
+    """An active signing key and root key, committed."""
+    from keys import service
+    from keys.models import KeyPurpose
+
+    service.generate_key(session, master, now=NOW, purpose=KeyPurpose.ROOT)
+    key = service.generate_key(session, master, now=NOW)
+    session.commit()
+    return key
+
+
+def add_person(session: Session, code: str = "TTTT-001", name: str = "Nguyễn Văn Đức", **fields: Any) -> Any:
+    from registry.staff import add_staff, validate_staff
+
+    data = validate_staff(
+        code=code,
+        name=name,
+        title=fields.get("title", "Phóng viên"),
+        unit=fields.get("unit", "Trung tâm Thông tin - Truyền thông"),
+        phone=fields.get("phone", "0912 345 678"),
+        email=fields.get("email", "duc.nv@tdkt.gov.vn"),
+    )
+    person = add_staff(session, data, actor="test", now=NOW)
+    session.commit()
+    return person
+
+
+def issue(session: Session, master: MasterKey, code: str = "TTTT-001", *, now: datetime = NOW, days: int = 365) -> Any:
+    from registry.credentials import issue_credential
+
+    cred = issue_credential(session, master, staff_code=code, base_url=BASE_URL, now=now, actor="test", days=days)
+    session.commit()
+    return cred

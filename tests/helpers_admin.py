@@ -1,0 +1,199 @@
+"""Helpers for the admin console tests: accounts, signed-in clients, and a sample of
+every kind of record the console shows (so every page has something to render)."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from conftest import BASE_URL, NOW, add_person, issue
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from keys.crypto import MasterKey
+from registry import accounts
+from registry.auth import session_payload
+from registry.models_admin import AdminRole, AdminUser
+
+PASSWORD = "correct horse battery staple"
+XSS = '<script>alert("x")</script>'
+XSS_IMG = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture()
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with test-sized parameters: many tests hash a password, and the
+    production cost (64 MiB, 3 passes) is measured where it matters, in
+    test_auth_timing.py."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_dummy_hash", None)
+
+
+def make_admin(
+    session: Session,
+    master: MasterKey,
+    role: AdminRole = AdminRole.ADMIN,
+    username: str | None = None,
+    *,
+    password: str = PASSWORD,
+    now: datetime = NOW,
+) -> tuple[AdminUser, str]:
+    """An active account (committed) and its TOTP secret."""
+    user = accounts.create_account(
+        session,
+        master,
+        username=username or f"{role.value}-user",
+        role=role,
+        password=password,
+        actor="test",
+        now=now,
+    )
+    session.commit()
+    return user, accounts.totp_secret(master, user)
+
+
+def code_at(secret: str, at: datetime, steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(int(at.timestamp()) + steps * 30)
+
+
+def sign_in_client(client: FlaskClient, user: AdminUser, *, at: datetime | None = None) -> FlaskClient:
+    """Put a valid console session in ``client``'s cookie (what ``login`` does after
+    checking password and code; those are tested separately over HTTP)."""
+    with client.session_transaction() as sess:
+        sess.update(session_payload(user, at or datetime.now(UTC)))
+    return client
+
+
+def client_as(app: Flask, session: Session, master: MasterKey, role: AdminRole | None) -> FlaskClient:
+    client = app.test_client()
+    if role is not None:
+        user = accounts.find_account(session, f"{role.value}-user")
+        if user is None:
+            user, _secret = make_admin(session, master, role)
+        sign_in_client(client, user)
+    return client
+
+
+def jpeg_with_exif(size: tuple[int, int] = (1200, 1600)) -> bytes:
+    img = Image.new("RGB", size, (200, 120, 80))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x0131] = "GPS-leaking-software"  # Software
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def png_bytes(size: tuple[int, int] = (40, 40)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 90, 200)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class Sample:
+    staff_code: str
+    credential_id: str
+    token: str
+    kid: str
+    report_ref: str
+    file_id: str
+    assignment_id: str
+    admin: AdminUser
+
+
+def make_report(
+    app: Flask, session: Session, *, name: str = "Nguyễn Văn Đức", text: str = "Xin viết bài, phí 5 triệu"
+) -> Any:
+    from verify import evidence
+    from verify.reports import submit_report, validate_report
+
+    with app.test_request_context():
+        data = validate_report(
+            {
+                "channel": "phone",
+                "claimed_name": name,
+                "phone": "0987 000 111",
+                "request_text": text,
+                "reporter_agency": "Sở Nội vụ Hà Nội",
+                "reporter_contact": "Trần Văn B, 0243 111 222",
+            },
+            now=datetime.now(UTC),
+        )
+        files = evidence.check_files([evidence.Upload(name=f"{name}.png", data=png_bytes())])
+        report, _names = submit_report(
+            session,
+            data,
+            files,
+            evidence_folder=evidence.evidence_dir(app.instance_path),
+            source="form",
+            now=datetime.now(UTC),
+        )
+    session.commit()
+    return report
+
+
+def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = "Nguyễn Văn Đức") -> Sample:
+    """One of everything: staff with photo, credential, assignment, channel, report
+    with an evidence file, every role's account, a live-code enrolment."""
+    from keys import service as key_service
+    from keys.models import KeyPurpose
+    from registry import assignments, channels, livecode
+    from registry.models_lookup import ChannelKind
+
+    if not key_service.list_keys(session):
+        key_service.generate_key(session, master, now=NOW, purpose=KeyPurpose.ROOT)
+        key_service.generate_key(session, master, now=NOW)
+        session.commit()
+    person = add_person(session, name=name, title=f"Phóng viên {name}", unit=f"Ban {name}")
+    person.photo = png_bytes()
+    person.photo_mime = "image/png"
+    session.commit()
+    cred = issue(session, master, now=datetime.now(UTC).replace(microsecond=0))
+    assignment = assignments.issue_assignment(
+        session,
+        master,
+        staff_code=person.code,
+        agency=f"Sở Nội vụ {name}",
+        agency_domain=None,
+        purpose=f"Bài viết {name}",
+        base_url=BASE_URL,
+        now=datetime.now(UTC),
+        actor="test",
+    )
+    channels.add_channel(
+        session, kind=ChannelKind.EMAIL, value="ttttt@tdkt.gov.vn", label=f"Hộp thư {name}", actor="test", now=NOW
+    )
+    livecode.enrol(session, master, person.code, actor="test", now=NOW)
+    session.commit()
+    report = make_report(app, session, name=name, text=f"Yêu cầu {name}")
+    admin = None
+    for role in AdminRole:
+        user, _secret = make_admin(session, master, role)
+        if role is AdminRole.ADMIN:
+            admin = user
+    assert admin is not None
+    return Sample(
+        staff_code=person.code,
+        credential_id=cred.id,
+        token=cred.token,
+        kid=cred.key.kid,
+        report_ref=report.reference,
+        file_id=report.files[0].public_id,
+        assignment_id=assignment.credential_id,
+        admin=admin,
+    )
+
+
+def must(match: re.Match[str] | None) -> re.Match[str]:
+    """A regex match the test relies on (fails clearly when the page lacks it)."""
+    assert match is not None, "expected text not found in the page"
+    return match

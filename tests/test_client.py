@@ -1,0 +1,363 @@
+"""The offline client against the app through a test-client transport (no server):
+the same verdicts as the server for hostile tokens, trust on first use and a changed
+root, inputs (URL, image, text file), and the library API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import BASE_URL, NOW, add_person, issue
+from helpers_client import altered_payload, flask_fetcher, foreign_key, resign
+from sqlalchemy.orm import Session
+
+from keys import jose
+from keys import service as key_service
+from keys.crypto import MasterKey
+from keys.models import KeyPurpose
+from registry import qr
+from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
+from verify import tokens
+from verify.client import (
+    InputError,
+    NoServerError,
+    NotSyncedError,
+    RootChangedError,
+    Verdict,
+    VerificationResult,
+    Verifier,
+)
+from verify.client import documents as docs
+from verify.client import verifier as client_verifier
+from verify.client.errors import ClientError
+
+
+def real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture()
+def transport(app):
+    return flask_fetcher(app, BASE_URL)
+
+
+@pytest.fixture()
+def make_verifier(transport, tmp_path):
+    fetcher, _adapter = transport
+
+    def build(**kw: Any) -> Verifier:
+        kw.setdefault("cache_dir", tmp_path / "cache")
+        return Verifier(BASE_URL, fetcher=fetcher, **kw)
+
+    return build
+
+
+def _claims(token: str) -> dict[str, Any]:
+    return dict(json.loads(jose.b64url_decode(token.split(".")[1])))
+
+
+def _signed(session: Session, master: MasterKey, claims: dict[str, Any], typ: str = STAFF_TYP) -> str:
+    token, _key = key_service.sign_with_active(session, master, typ=typ, claims=claims)
+    session.commit()
+    return token
+
+
+def test_constants_match_the_server():
+    from verify import roster
+    from verify.views import STATUS_LIST_MAX_AGE
+
+    assert client_verifier.STAFF_TYP == STAFF_TYP
+    assert client_verifier.ASSIGNMENT_TYP == ASSIGNMENT_TYP
+    assert client_verifier.MAX_INPUT_CHARS == tokens.MAX_INPUT_CHARS
+    assert docs.KEYSET_TYP == key_service.KEYSET_TYP
+    assert docs.ROSTER_TYP == roster.ROSTER_TYP
+    assert docs.ROSTER_PATH == roster.ROSTER_PATH
+    assert docs.ROOT_KEY_PATH == roster.ROOT_KEY_PATH
+    assert STATUS_LIST_MAX_AGE > 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  abc.def.ghi  ",
+        f"{BASE_URL}/v/abc.def.ghi",
+        f"{BASE_URL}/v/abc.def.ghi?lang=en#x",
+        "https://mao-danh.example/v/abc.def.ghi",
+        "http://x/v/%61bc.def",
+        "/v/",
+        "xin chào /v/ abc",
+        "https://x/y/v/a/b",
+        "",
+    ],
+)
+def test_token_extraction_matches_the_server(text):
+    # one rule for both sides: the client calls the server's own function
+    from verify import claims
+
+    assert client_verifier.extract_token is claims.extract_token
+    assert claims.extract_token(text) == claims.extract_token(f"  {text}  ")
+
+
+CLAIM_CHANGES: list[tuple[str, dict[str, Any] | None, list[str]]] = [
+    ("unchanged", None, []),
+    ("foreign issuer", {"iss": "https://mao-danh.example"}, []),
+    ("issuer with a trailing slash", {"iss": BASE_URL + "/"}, []),
+    ("sub missing", None, ["sub"]),
+    ("sub a number", {"sub": 1}, []),
+    ("jti missing", None, ["jti"]),
+    ("name missing", None, ["name"]),
+    ("iat a string", {"iat": "1763600000"}, []),
+    ("exp a float", {"exp": 1.5e9}, []),
+    ("exp true", {"exp": True}, []),
+    ("nbf a string", {"nbf": "tomorrow"}, []),
+    ("nbf in the future", {"nbf": int((NOW + timedelta(days=3650)).timestamp())}, []),
+    ("exp in the past", {"exp": int((NOW - timedelta(days=1)).timestamp())}, []),
+    ("status missing", None, ["status"]),
+    ("status not an object", {"status": "valid"}, []),
+    ("status list idx a string", {"status": {"status_list": {"idx": "0", "uri": "x"}}}, []),
+    ("status list uri missing", {"status": {"status_list": {"idx": 0}}}, []),
+]
+
+
+@pytest.mark.parametrize(("label", "changes", "drop"), CLAIM_CHANGES, ids=[c[0] for c in CLAIM_CHANGES])
+def test_client_and_server_agree_on_every_claim_shape(
+    session, master, signing_key, make_verifier, label, changes, drop
+):
+    add_person(session)
+    base = _claims(issue(session, master, now=real_now()).token)
+    claims = {**base, **(changes or {})}
+    for name in drop:
+        claims.pop(name)
+    token = _signed(session, master, claims)
+    server = tokens.verify_token(session, token, issuer=BASE_URL, now=real_now())
+    client = make_verifier().verify(token)
+    assert client.verdict is server.verdict, label
+    if label == "unchanged":
+        assert client.verdict is Verdict.VALID
+
+
+HOSTILE = [
+    ("empty", ""),
+    ("spaces", "   "),
+    ("two segments", "abc.def"),
+    ("four segments", "a.b.c.d"),
+    ("not base64", "!!!.???.***"),
+    ("header not JSON", jose.b64url_encode(b"not json") + ".e30.AAAA"),
+    ("alg none", jose.b64url_encode(b'{"alg":"none","typ":"staff-credential+jwt"}') + ".e30."),
+    ("alg HS256", jose.b64url_encode(b'{"alg":"HS256","typ":"staff-credential+jwt","kid":"x"}') + ".e30.AAAA"),
+    ("far too long", "a" * 10_000),
+    ("non-ASCII", "ờ.ờ.ờ"),
+    ("NUL byte", "abc\x00.def.ghi"),
+]
+
+
+@pytest.mark.parametrize(("label", "text"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_input_is_malformed_without_touching_the_network(tmp_path, label, text):
+    verifier = Verifier(BASE_URL, cache_dir=tmp_path, offline=True)
+    result = verifier.verify(text)
+    assert result.verdict is Verdict.MALFORMED, label
+    assert result.exit_code == 1
+    assert result.claims is None
+
+
+def test_header_tricks_never_fetch_keys_from_the_token(session, master, signing_key, make_verifier, transport):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    head, payload, sig = token.split(".")
+    header = json.loads(jose.b64url_decode(head))
+    for extra in ({"jku": "https://mao-danh.example/jwks.json"}, {"x5u": "https://mao-danh.example/c.pem"}):
+        forged = ".".join([jose.b64url_encode(jose.compact_json({**header, **extra})), payload, sig])
+        assert make_verifier().verify(forged).verdict is Verdict.MALFORMED
+    _fetcher, adapter = transport
+    assert all("mao-danh" not in call for call in adapter.calls)
+    private, kid = foreign_key()
+    assert make_verifier().verify(resign(token, private, kid)).verdict is Verdict.UNKNOWN_KEY
+    assert make_verifier().verify(altered_payload(token, sub="TTTT-999")).verdict is Verdict.BAD_SIGNATURE
+
+
+def test_trust_on_first_use_then_a_changed_root_is_refused(session, master, signing_key, make_verifier):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    first = make_verifier()
+    report = first.sync()
+    root = key_service.active_key(session, KeyPurpose.ROOT)
+    assert report.root_thumbprint == root.kid and report.newly_pinned and report.root_source == "tofu"
+    assert "TRUST ON FIRST USE" in first.notices[0][0]
+    again = make_verifier()
+    assert again.sync().newly_pinned is False
+    assert again.notices == []
+
+    new_root, _old = key_service.rotate_key(session, master, now=real_now(), purpose=KeyPurpose.ROOT)
+    session.commit()
+    with pytest.raises(RootChangedError) as refused:
+        make_verifier().sync()
+    assert refused.value.code == "root_changed"
+    with pytest.raises(RootChangedError):  # online checks refresh the key set, and refuse it too
+        make_verifier(clock=lambda: real_now() + timedelta(minutes=10)).verify(token)
+    assert make_verifier(offline=True).verify(token).verdict is Verdict.VALID  # the cache stays trusted
+
+    # the Board's new letter gives the new thumbprint: the pin moves, and says so
+    moved = make_verifier(trust=new_root.kid)
+    assert moved.sync().root_source == "trust"
+    assert "is replaced by" in moved.notices[0][0]
+    assert make_verifier().verify(token).verdict is Verdict.VALID
+
+
+def test_a_wrong_trusted_thumbprint_refuses_the_first_sync(session, master, signing_key, make_verifier, tmp_path):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    _private, other = foreign_key()
+    with pytest.raises(RootChangedError):
+        make_verifier(trust=other).sync()
+    with pytest.raises(RootChangedError):
+        make_verifier(trust=other).verify(token)
+    with pytest.raises(ClientError) as bad:
+        make_verifier(trust="not a thumbprint")
+    assert bad.value.code == "bad_input"
+    root = key_service.active_key(session, KeyPurpose.ROOT)
+    spaced = " ".join(root.kid[i : i + 4] for i in range(0, len(root.kid), 4))  # as printed in a letter
+    assert make_verifier(trust=spaced).verify(token).verdict is Verdict.VALID
+
+
+def test_inputs_url_card_image_and_text_file(session, master, signing_key, make_verifier, tmp_path):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    url = f"{BASE_URL}/v/{token}"
+    card = tmp_path / "card.png"
+    card.write_bytes(qr.png(url))
+    text_file = tmp_path / "qr.txt"
+    text_file.write_text(url + "\n")
+    verifier = make_verifier()
+    for given in (token, url, card, str(card), str(text_file)):
+        result = verifier.verify(given)
+        assert result.verdict is Verdict.VALID, given
+        assert result.staff is not None and result.staff.name == "Nguyễn Văn Đức"
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("L", (200, 200), 255).save(blank)
+    with pytest.raises(InputError) as no_qr:
+        verifier.verify(blank)
+    assert "No QR code" in no_qr.value.message
+    with pytest.raises(InputError):
+        verifier.verify(str(tmp_path / "the-card.JPG"))  # mistyped: no such file
+    binary = tmp_path / "noise.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(InputError):
+        verifier.verify(binary)
+
+
+def test_library_result_and_json_are_stable(session, master, signing_key, make_verifier):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    result = make_verifier().verify(token)
+    assert isinstance(result, VerificationResult)
+    assert result.valid and result.exit_code == 0 and result.kind == "staff"
+    assert result.claims is not None and result.claims["sub"] == "TTTT-001"
+    data = result.as_json()
+    assert list(data) == [
+        "verdict",
+        "exit_code",
+        "server",
+        "mode",
+        "checked_at",
+        "kind",
+        "credential",
+        "staff",
+        "data",
+        "warnings",
+        "error",
+    ]
+    assert list(data["credential"]) == [
+        "id",
+        "kind",
+        "subject",
+        "name",
+        "issued_at",
+        "not_before",
+        "expires_at",
+    ]
+    assert list(data["staff"]) == ["code", "name", "title", "unit", "status", "phone", "email"]
+    assert list(data["data"]) == [
+        "keyset_fetched_at",
+        "keyset_expires_at",
+        "status_list",
+        "status_list_fetched_at",
+        "status_list_expires_at",
+        "roster_fetched_at",
+        "stale",
+    ]
+    assert data["mode"] == "online" and data["error"] is None and data["staff"]["phone"] == "+84912345678"
+
+
+def test_online_refreshes_only_what_is_out_of_date(session, master, signing_key, make_verifier, transport, tmp_path):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    _fetcher, adapter = transport
+    make_verifier().sync()
+    adapter.calls.clear()
+    assert make_verifier().verify(token).verdict is Verdict.VALID
+    assert adapter.calls == []  # everything is younger than its refresh interval
+    # as if everything had been fetched two hours ago
+    (state_file,) = (tmp_path / "cache" / "servers").glob("*.json")
+    state = json.loads(state_file.read_text())
+    for entry in [state["keyset"], state["roster"], state["jwks"], *state["status_lists"].values()]:
+        entry["fetched_at"] -= 7200
+    state_file.write_text(json.dumps(state))
+    assert make_verifier().verify(token).verdict is Verdict.VALID
+    assert adapter.calls == ["/api/v1/keyset", "/api/v1/roster", "/api/v1/status-lists/1"]
+
+
+def test_a_new_list_or_key_is_fetched_online_but_not_offline(session, master, signing_key, make_verifier):
+    add_person(session)
+    make_verifier().sync()
+    key_service.rotate_key(session, master, now=real_now())
+    session.commit()
+    # signed by a key made after the sync (iat has a one-second grain)
+    token = issue(session, master, now=real_now() + timedelta(seconds=2)).token
+    with pytest.raises(NotSyncedError):
+        make_verifier(offline=True).verify(token)  # a key unknown offline, the token newer than the key set...
+    private, kid = foreign_key()
+    older = resign(token, private, kid, iat=_claims(token)["iat"] - 3600)
+    assert make_verifier(offline=True).verify(older).verdict is Verdict.UNKNOWN_KEY  # ...but not an older one
+    assert make_verifier().verify(token).verdict is Verdict.VALID  # online asks again once
+
+
+def test_without_a_server_or_a_sync_it_says_so(tmp_path, monkeypatch):
+    with pytest.raises(NoServerError):
+        Verifier(None, cache_dir=tmp_path)
+    with pytest.raises(NoServerError):
+        Verifier("ftp://example.org", cache_dir=tmp_path)
+    with pytest.raises(NotSyncedError) as exc:
+        Verifier(BASE_URL, cache_dir=tmp_path, offline=True).sync()
+    assert exc.value.code == "not_synced"
+
+
+def test_a_cache_edited_by_hand_proves_nothing(session, master, signing_key, make_verifier, tmp_path):
+    add_person(session)
+    token = issue(session, master, now=real_now()).token
+    make_verifier().sync()
+    (state_file,) = (tmp_path / "cache" / "servers").glob("*.json")
+    state = json.loads(state_file.read_text())
+    state["status_lists"]["1"]["body"] = altered_payload(state["status_lists"]["1"]["body"], iat=0)
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(NotSyncedError):
+        make_verifier(offline=True).verify(token)
+    state_file.write_text("{not json")
+    with pytest.raises(NotSyncedError):
+        make_verifier(offline=True).verify(token)
+    assert make_verifier().verify(token).verdict is Verdict.VALID  # online re-syncs from the pin... or TOFU
+
+
+def test_an_unwritable_cache_is_a_clear_error(session, master, signing_key, make_verifier, tmp_path):
+    from verify.client.errors import CacheError
+
+    add_person(session)
+    issue(session, master, now=real_now())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(CacheError) as exc:
+        make_verifier(cache_dir=blocker / "cache").sync()
+    assert exc.value.code == "cache_error" and str(blocker) in exc.value.message

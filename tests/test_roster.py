@@ -1,0 +1,130 @@
+"""The signed public roster and the root key endpoint (server side of the offline client)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import BASE_URL, NOW, add_person
+from sqlalchemy.orm import Session
+
+from keys import jose
+from keys import service as key_service
+from keys.models import KeyPurpose
+from registry.models import StaffStatus
+from registry.staff import get_staff
+from verify import roster
+
+
+def _verify(token: str, session: Session) -> dict[str, Any]:
+    parsed = jose.ParsedToken(raw=token, header=_header(token), claims=_claims(token))
+    key = key_service.find_key(session, parsed.kid)
+    assert key is not None and key.purpose is KeyPurpose.SIGNING
+    jose.verify_signature(parsed, jose.import_public(key.public_jwk))
+    return parsed.claims
+
+
+def _header(token: str) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(jose.b64url_decode(token.split(".")[0])))
+
+
+def _claims(token: str) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(jose.b64url_decode(token.split(".")[1])))
+
+
+def test_roster_lists_staff_signed_by_the_signing_key(client, session, signing_key):
+    add_person(session, "TTTT-002", "Trần Thị Minh Hằng", title="Biên tập viên")
+    add_person(session, "TTTT-001", phone="0912 345 678")
+    resp = client.get("/api/v1/roster")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/jwt"
+    assert "must-revalidate" in resp.headers["Cache-Control"]
+    token = resp.get_data(as_text=True)
+    assert _header(token) == {"alg": "EdDSA", "typ": "roster+jwt", "kid": signing_key.kid}
+    claims = _verify(token, session)
+    assert claims["iss"] == BASE_URL
+    assert claims["sub"] == BASE_URL + "/api/v1/roster"
+    assert claims["exp"] - claims["iat"] == int(roster.ROSTER_VALIDITY.total_seconds())
+    assert [s["code"] for s in claims["staff"]] == ["TTTT-001", "TTTT-002"]
+    first = claims["staff"][0]
+    assert first == {
+        "code": "TTTT-001",
+        "name": "Nguyễn Văn Đức",
+        "title": "Phóng viên",
+        "unit": "Trung tâm Thông tin - Truyền thông",
+        "status": "active",
+        "phone": "+84912345678",
+        "email": "duc.nv@tdkt.gov.vn",
+    }
+
+
+def test_roster_etag_answers_304_until_the_roster_changes(client, session, signing_key):
+    add_person(session)
+    first = client.get("/api/v1/roster")
+    etag = first.headers["ETag"]
+    again = client.get("/api/v1/roster", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == etag
+    assert again.get_data() == b""
+    add_person(session, "TTTT-003", "Lê Quang Huy")
+    changed = client.get("/api/v1/roster", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+
+
+def test_departed_staff_stay_listed_without_contacts(client, session, signing_key):
+    from registry.staff import change_status
+
+    add_person(session)
+    change_status(session, "TTTT-001", StaffStatus.DEPARTED, actor="test", now=NOW, reason="nghỉ việc")
+    session.commit()
+    claims = _claims(client.get("/api/v1/roster").get_data(as_text=True))
+    assert claims["staff"] == [
+        {
+            "code": "TTTT-001",
+            "name": "Nguyễn Văn Đức",
+            "title": "Phóng viên",
+            "unit": "Trung tâm Thông tin - Truyền thông",
+            "status": "departed",
+        }
+    ]
+    assert get_staff(session, "TTTT-001").status is StaffStatus.DEPARTED
+
+
+def test_roster_is_deterministic_within_a_period_and_never_stretches_key_expiry(session, master, signing_key):
+    add_person(session)
+    before = signing_key.last_expiry
+    a = roster.roster_token(session, master, issuer=BASE_URL, now=NOW)
+    b = roster.roster_token(session, master, issuer=BASE_URL, now=NOW + timedelta(minutes=5))
+    assert a == b
+    later = roster.roster_token(session, master, issuer=BASE_URL, now=NOW + roster.ROSTER_RESIGN_EVERY)
+    assert later != a
+    assert _claims(later)["iat"] > _claims(a)["iat"]
+    found = key_service.find_key(session, signing_key.kid)
+    assert found is not None and found.last_expiry == before
+
+
+def test_root_key_endpoint_serves_the_pinned_thumbprint(client, session, signing_key):
+    resp = client.get("/api/v1/keyset/root")
+    assert resp.status_code == 200
+    jwk = resp.get_json()
+    root = key_service.active_key(session, KeyPurpose.ROOT)
+    assert jwk["kid"] == root.kid
+    assert jose.thumbprint({k: jwk[k] for k in ("kty", "crv", "x")}) == root.kid
+    assert set(jwk) == {"kty", "crv", "x", "kid", "use", "alg"}
+    keyset = client.get("/api/v1/keyset").get_data(as_text=True)
+    assert _header(keyset)["kid"] == jwk["kid"]
+
+
+@pytest.mark.parametrize(
+    ("path", "code"), [("/api/v1/roster", "no_signing_key"), ("/api/v1/keyset/root", "no_root_key")]
+)
+def test_without_keys_the_documents_answer_503(client, path, code):
+    resp = client.get(path)
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["code"] == code

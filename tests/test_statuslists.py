@@ -1,0 +1,99 @@
+"""Status lists: the draft's token format, ETag and caching, flips in the same
+transaction as the change."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from conftest import BASE_URL, NOW, add_person, issue
+
+from keys import service as key_service
+from keys.statuslist import decode_lst, get_entry
+from registry import credentials, staff, statuslists
+from registry.models import CredentialStatus, StaffStatus
+
+
+def fetch_list(client, n=1):
+    resp = client.get(f"/api/v1/status-lists/{n}")
+    assert resp.status_code == 200
+    return resp
+
+
+def entries(client, session, cred):
+    token = fetch_list(client, cred.status_list_id).get_data(as_text=True)
+    jwk = {k["kid"]: k for k in client.get("/.well-known/jwks.json").json["keys"]}
+    header = jwt.get_unverified_header(token)
+    assert header["typ"] == "statuslist+jwt"
+    key = jwt.PyJWK(jwk[header["kid"]]).key
+    claims = jwt.decode(token, key, algorithms=["EdDSA"], options={"verify_sub": False, "verify_iat": False})
+    assert claims["sub"] == f"{BASE_URL}/api/v1/status-lists/{cred.status_list_id}"
+    assert claims["iss"] == BASE_URL and claims["ttl"] > 0 and claims["exp"] > claims["iat"]
+    assert claims["status_list"]["bits"] == 2
+    return get_entry(decode_lst(claims["status_list"]["lst"]), cred.status_index)
+
+
+def test_entries_follow_every_change(client, session, master, signing_key):
+    add_person(session)
+    cred = issue(session, master)
+    assert entries(client, session, cred) == 0
+    credentials.change_status(session, cred.id, CredentialStatus.SUSPENDED, actor="t", now=NOW)
+    session.commit()
+    assert entries(client, session, cred) == 2
+    credentials.change_status(session, cred.id, CredentialStatus.VALID, actor="t", now=NOW)
+    staff.change_status(session, "TTTT-001", StaffStatus.SUSPENDED, actor="t", now=NOW)
+    session.commit()
+    assert entries(client, session, cred) == 2
+    staff.change_status(session, "TTTT-001", StaffStatus.DEPARTED, actor="t", now=NOW)
+    session.commit()
+    assert entries(client, session, cred) == 1
+
+
+def test_flip_rolls_back_with_the_change(client, session, master, signing_key):
+    add_person(session)
+    cred = issue(session, master)
+    credentials.change_status(session, cred.id, CredentialStatus.REVOKED, actor="t", now=NOW)
+    session.rollback()
+    assert entries(client, session, cred) == 0
+
+
+def test_etag_and_cache_headers(client, session, master, signing_key):
+    add_person(session)
+    cred = issue(session, master)
+    first = fetch_list(client)
+    etag = first.headers["ETag"]
+    assert "max-age" in first.headers["Cache-Control"]
+    assert first.mimetype == "application/statuslist+jwt"
+    assert client.get("/api/v1/status-lists/1", headers={"If-None-Match": etag}).status_code == 304
+    credentials.change_status(session, cred.id, CredentialStatus.REVOKED, actor="t", now=NOW)
+    session.commit()
+    changed = client.get("/api/v1/status-lists/1", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("path", ["/api/v1/status-lists/999", "/api/v1/status-lists/-1", "/api/v1/status-lists/x"])
+def test_unknown_lists_are_404(client, signing_key, path):
+    resp = client.get(path)
+    assert resp.status_code == 404
+    assert resp.json["error"]["code"] == "not_found"
+
+
+def test_allocation_moves_to_a_new_list_when_full(session, master, signing_key, monkeypatch):
+    monkeypatch.setattr(statuslists, "LIST_SIZE", 2)
+    seen = {statuslists.allocate(session) for _ in range(5)}
+    assert seen == {(1, 0), (1, 1), (2, 0), (2, 1), (3, 0)}
+
+
+def test_keyset_is_signed_by_root_and_lists_states(client, session, master, signing_key):
+    old, _ = key_service.active_key(session), None
+    key_service.rotate_key(session, master, now=NOW)
+    key_service.revoke_key(session, old.kid, now=NOW, reason="test")
+    session.commit()
+    token = client.get("/api/v1/keyset").get_data(as_text=True)
+    header = jwt.get_unverified_header(token)
+    from keys.models import KeyPurpose
+
+    root = key_service.active_key(session, KeyPurpose.ROOT)
+    assert header["kid"] == root.kid and header["typ"] == "keyset+jwt"
+    claims = jwt.decode(token, jwt.PyJWK({**root.public_jwk, "kid": root.kid}).key, algorithms=["EdDSA"])
+    states = {k["kid"]: k["state"] for k in claims["keys"]}
+    assert states[old.kid] == "revoked" and list(states.values()).count("active") == 1
