@@ -28,6 +28,9 @@ from registry.models import Credential, CredentialKind, CredentialStatus, StaffS
 from registry.web import base_url, master_key, now
 
 JsonFlag = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+# Key ids and credential ids are base64url and one in 32 starts with "-": without this,
+# click reads ``keys revoke -_Xy…`` as an unknown option instead of the id it is.
+TAKES_ID = {"ignore_unknown_options": True}
 
 
 def actor() -> str:
@@ -171,7 +174,7 @@ def keys_list(as_json: bool) -> None:
         )
 
 
-@keys_cli.command("revoke")
+@keys_cli.command("revoke", context_settings=TAKES_ID)
 @click.argument("kid")
 @click.option("--reason", default="compromised", show_default=True)
 @JsonFlag
@@ -343,7 +346,7 @@ def credential_issue(code: str, days: int, png_path: str | None, svg_path: str |
 
 
 def _credential_status_command(name: str, to: CredentialStatus) -> None:
-    @credential_cli.command(name, help=f"{name.capitalize()} a credential by id.")
+    @credential_cli.command(name, help=f"{name.capitalize()} a credential by id.", context_settings=TAKES_ID)
     @click.argument("credential_id")
     @click.option("--reason")
     @JsonFlag
@@ -382,7 +385,7 @@ def credential_list(staff_code: str | None, as_json: bool) -> None:
         )
 
 
-@credential_cli.command("card")
+@credential_cli.command("card", context_settings=TAKES_ID)
 @click.argument("credential_id")
 @click.option(
     "--html",

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry import assignments
-from registry.cli import JsonFlag, actor, emit, unit_of_work
+from registry.cli import TAKES_ID, JsonFlag, actor, emit, unit_of_work
 from registry.credentials import verification_url
 from registry.models import CredentialStatus
 from registry.models_assignment import Assignment
@@ -114,7 +114,7 @@ def assignment_issue(
 
 
 def _status_command(name: str, to: CredentialStatus) -> None:
-    @assignment_cli.command(name, help=f"{name.capitalize()} an assignment by id.")
+    @assignment_cli.command(name, help=f"{name.capitalize()} an assignment by id.", context_settings=TAKES_ID)
     @click.argument("assignment_id")
     @click.option("--reason")
     @JsonFlag
@@ -151,7 +151,7 @@ def assignment_list(staff_code: str | None, as_json: bool) -> None:
         )
 
 
-@assignment_cli.command("letter")
+@assignment_cli.command("letter", context_settings=TAKES_ID)
 @click.argument("assignment_id")
 @click.option(
     "--pdf", "pdf_path", type=click.Path(dir_okay=False, writable=True), required=True, help="Write the one-page PDF."

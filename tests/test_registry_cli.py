@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from keys.models import SigningKey
 from registry.models import AuditEntry, Staff
 
 
@@ -50,6 +51,33 @@ def test_keys_commands(runner):
     assert revoked["state"] == "revoked"
     root = run_json(runner, "keys", "root", "generate")
     assert run_json(runner, "keys", "root", "show")["thumbprint"] == root["thumbprint"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["keys", "revoke", "-_Xy0"], "no key"),
+        (["credential", "revoke", "-abc"], "no credential"),
+        (["credential", "suspend", "--json", "-_q"], "no credential"),
+        (["credential", "card", "-abc", "--html", "card.html"], "no credential"),
+        (["assignment", "revoke", "-abc"], "no assignment"),
+        (["assignment", "letter", "-abc", "--pdf", "x.pdf"], "no assignment"),
+    ],
+)
+def test_ids_starting_with_a_dash_are_ids_not_options(runner, args, message):
+    """Thumbprints and jtis are base64url: one in 32 starts with "-" (a CI run met one)."""
+    run_json(runner, "keys", "generate")
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "No such option" not in result.output
+
+
+def test_revoking_a_key_whose_id_starts_with_a_dash(runner, session):
+    kid = run_json(runner, "keys", "generate")["kid"]
+    dashed = "-_" + kid[2:]
+    session.execute(update(SigningKey).where(SigningKey.kid == kid).values(kid=dashed))
+    session.commit()
+    assert run_json(runner, "keys", "revoke", dashed)["state"] == "revoked"
 
 
 def test_staff_lifecycle_and_credential_commands(runner, session):
