@@ -149,9 +149,14 @@ SECURITY_HEADERS = {
 }
 
 
+_SECURITY_HEADER_ITEMS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
+
+
 def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # one pass over the response's headers, not one per security header: this runs
+    # on every response, the verification API's included
+    present = {name.lower() for name, _value in response.headers}
+    response.headers.extend([(name, value) for low, name, value in _SECURITY_HEADER_ITEMS if low not in present])
     hsts = current_app.config["HSTS_SECONDS"]
     if hsts:
         response.headers["Strict-Transport-Security"] = f"max-age={hsts}; includeSubDomains"
@@ -186,6 +191,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         session = g.pop("_db_session", None)
         if session is not None:
             session.close()
+        conn = g.pop("_db_conn", None)
+        if conn is not None:
+            conn.close()
 
     app.after_request(_security_headers)
     _register_errors(app)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from keys.models import KeyPurpose, KeyState, SigningKey
@@ -93,10 +93,14 @@ _VERIFY_QUERY = (
 )
 
 
-def key_and_credential(session: Session, kid: str, jti: str) -> tuple[KeyRecord | None, CredentialRecord | None]:
+def key_and_credential(
+    db: Session | Connection, kid: str, jti: str
+) -> tuple[KeyRecord | None, CredentialRecord | None]:
     """One round trip for a verification: the signing key named ``kid`` and, if that
-    key signed it, the credential ``jti`` with its holder."""
-    row = session.connection().execute(_VERIFY_QUERY, {"kid": kid, "jti": jti}).first()
+    key signed it, the credential ``jti`` with its holder. Takes a session or, on the
+    hot path, a bare connection (no ORM unit of work to open and close)."""
+    conn = db.connection() if isinstance(db, Session) else db
+    row = conn.execute(_VERIFY_QUERY, {"kid": kid, "jti": jti}).first()
     if row is None:
         return None, None
     key = KeyRecord(kid=row.kid, state=row.state, public_jwk=row.public_jwk)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from keys import jose
@@ -50,7 +51,7 @@ def _ts(value: int) -> datetime:
 
 
 def verify_token(
-    session: Session,
+    db: Session | Connection,
     text: str | bytes,
     *,
     issuer: str,
@@ -58,8 +59,8 @@ def verify_token(
     typs: frozenset[str] = ALL_TYPS,
     agency_matches: Any = None,
 ) -> Result:
-    """Verify ``text`` (a token or a QR URL) and return the verdict with what can be
-    trusted about it. ``agency_matches``, if given, is called with the verified claims
+    """Verify ``text`` (a token or a QR URL) against the registry read through ``db``
+    and return the verdict with what can be trusted about it. ``agency_matches``, if given, is called with the verified claims
     of an assignment and returns True/False (``wrong_agency``) or None."""
     if isinstance(text, bytes):
         try:
@@ -74,7 +75,7 @@ def verify_token(
     except MalformedTokenError:
         return Result(Verdict.MALFORMED, now)
     jti = parsed.claims.get("jti")
-    key, record = key_and_credential(session, parsed.kid, jti if isinstance(jti, str) else "")
+    key, record = key_and_credential(db, parsed.kid, jti if isinstance(jti, str) else "")
     if key is None:
         return Result(Verdict.UNKNOWN_KEY, now, token=parsed.raw)
     try:

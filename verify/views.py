@@ -19,7 +19,7 @@ from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
 from registry.errors import ValidationError
 from registry.normalize import display_phone
 from registry.queries import StaffCard
-from registry.web import base_url, csrf, db, master_key, now, wants_json
+from registry.web import base_url, csrf, db, db_read, master_key, now, wants_json
 from verify.agency import MAX_AGENCY_INPUT, agency_matcher
 from verify.messages import EXPLANATIONS, HEADLINES, NEVER_DOES
 from verify.tokens import ALL_TYPS, Result, verify_token
@@ -97,7 +97,7 @@ EXPECT_TYPS = {
 def _verify(token_text: str, agency: str = "", expect: str = "") -> Result:
     """Verify, checking an assignment against the officer's agency when one is given."""
     return verify_token(
-        db(),
+        db_read(),
         token_text,
         issuer=base_url(),
         now=now(),
