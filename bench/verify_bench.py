@@ -1,10 +1,16 @@
 """Throughput and latency of GET /api/v1/verify against a bare Flask endpoint, both
 served by gunicorn with the same settings on 127.0.0.1, measured in one run with wrk.
 
-    .venv/bin/python bench/verify_bench.py [--seconds 15] [--connections 32] [--database URL]
+    .venv/bin/python bench/verify_bench.py [--seconds 5] [--rounds 4] [--connections 32]
+        [--gunicorn "SETTINGS"]... [--database URL]
 
-Needs wrk (Debian package `wrk`). Without --database it uses a fresh SQLite file
-(the embedded default) filled by `flask demo`.
+The two servers are measured in alternating rounds (bare, verify, verify, bare, ...)
+so that a change in the machine's other load weighs on both alike; each figure is
+the median over the rounds, and the worst round's p99 is printed beside it. Without
+--gunicorn it measures two settings: one thread per worker (the honest comparison:
+the bare endpoint is not held back by the GIL) and four threads per worker. Needs
+wrk (Debian package `wrk`). Without --database it uses a fresh SQLite file (the
+embedded default) filled by `flask demo`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,9 +33,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-GUNICORN_SETTINGS = os.environ.get(
-    "BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 4 --log-level warning"
-).split()
+DEFAULT_SETTINGS = (
+    "--workers 2 --worker-class gthread --threads 1",
+    "--workers 2 --worker-class gthread --threads 4",
+)
 MASTER_B64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
 
@@ -49,9 +57,9 @@ def wait_up(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-def gunicorn(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def gunicorn(settings: str, app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), *GUNICORN_SETTINGS, "--bind", f"127.0.0.1:{port}", app_spec],
+        [str(VENV_BIN / "gunicorn"), *settings.split(), "--log-level=warning", f"--bind=127.0.0.1:{port}", app_spec],
         cwd=ROOT,
         env=env,
     )
@@ -84,16 +92,60 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, Any]:
     }
 
 
+def measure(settings: str, token: str, port_app: int, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """Both servers up with ``settings``; alternating wrk rounds; medians."""
+    port_bare = free_port()
+    servers = [
+        gunicorn(settings, "app:create_app()", port_app, env),
+        gunicorn(settings, "bench.bare_app:create_app()", port_bare, env),
+    ]
+    query = "/api/v1/verify?" + urllib.parse.urlencode({"token": token})
+    targets = {"bare": f"http://127.0.0.1:{port_bare}{query}", "verify": f"http://127.0.0.1:{port_app}{query}"}
+    rounds: dict[str, list[dict[str, Any]]] = {"bare": [], "verify": []}
+    try:
+        for url in targets.values():
+            wait_up(url)
+        with urllib.request.urlopen(targets["verify"]) as resp:
+            verdict = json.loads(resp.read())["verdict"]
+        if verdict != "valid":  # the whole path or nothing: query, signature, answer
+            raise SystemExit(f"the demo token answers {verdict}, not valid")
+        for url in targets.values():
+            wrk(url, 2, args.connections)  # warm up: imports, pools, caches
+        for i in range(args.rounds):
+            order = ("bare", "verify") if i % 2 == 0 else ("verify", "bare")
+            for name in order:
+                rounds[name].append(wrk(targets[name], args.seconds, args.connections))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+    summary: dict[str, Any] = {"settings": settings}
+    for name, results in rounds.items():
+        summary[name] = {
+            "rps": statistics.median(r["rps"] for r in results),
+            "p50_ms": statistics.median(r["p50_ms"] for r in results),
+            "p99_ms": statistics.median(r["p99_ms"] for r in results),
+            "worst_p99_ms": max(r["p99_ms"] for r in results),
+            "non_2xx": sum(r["non_2xx"] for r in results),
+            "socket_errors": sorted({r["socket_errors"] for r in results}),
+        }
+    summary["ratio"] = summary["verify"]["rps"] / summary["bare"]["rps"]
+    return summary
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk round")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds per server and setting")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--gunicorn", action="append", help="gunicorn settings (repeatable)")
     parser.add_argument("--database")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON too")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="chinhdanh-bench-"))
-    port_app, port_bare = free_port(), free_port()
+    port_app = free_port()  # the issuer in the demo token; every setting serves the app here
     env = {
         **os.environ,
         "CHINHDANH_INSTANCE": str(tmp / "instance"),
@@ -112,32 +164,26 @@ def main() -> None:
         text=True,
         check=True,
     )
-    url = json.loads(demo.stdout.strip().splitlines()[-1])["url"]
-    token = url.rsplit("/v/", 1)[1]
-    servers = [gunicorn("app:create_app()", port_app, env), gunicorn("bench.bare_app:create_app()", port_bare, env)]
-    try:
-        query = "/api/v1/verify?" + urllib.parse.urlencode({"token": token})
-        target_app, target_bare = f"http://127.0.0.1:{port_app}{query}", f"http://127.0.0.1:{port_bare}{query}"
-        wait_up(target_app)
-        wait_up(target_bare)
-        with urllib.request.urlopen(target_app) as resp:
-            assert json.loads(resp.read())["verdict"] == "valid"
-        wrk(target_app, 3, args.connections)  # warm both up: imports, pools, caches
-        wrk(target_bare, 3, args.connections)
-        bare = wrk(target_bare, args.seconds, args.connections)
-        real = wrk(target_app, args.seconds, args.connections)
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+    token = json.loads(demo.stdout.strip().splitlines()[-1])["url"].rsplit("/v/", 1)[1]
     db_kind = env["DATABASE_URL"].split(":")[0]
-    print(f"gunicorn {' '.join(GUNICORN_SETTINGS)}; wrk -t2 -c{args.connections} -d{args.seconds}s; database {db_kind}")
-    for name, r in (("bare Flask endpoint", bare), ("/api/v1/verify", real)):
+    summaries = []
+    for settings in args.gunicorn or DEFAULT_SETTINGS:
+        summary = measure(settings, token, port_app, env, args)
+        summaries.append(summary)
         print(
-            f"{name:22} {r['rps']:8.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms   "
-            f"non-2xx {int(r['non_2xx'])}   socket errors {r['socket_errors']}"
+            f"gunicorn {settings}; wrk -t2 -c{args.connections}, {args.rounds} rounds of {args.seconds} s "
+            f"each, alternating; database {db_kind}"
         )
-    print(f"ratio verify/bare: {real['rps'] / bare['rps']:.2f}")
+        for name, label in (("bare", "bare Flask endpoint"), ("verify", "/api/v1/verify")):
+            r = summary[name]
+            print(
+                f"  {label:20} {r['rps']:7.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms "
+                f"(worst round {r['worst_p99_ms']:6.2f})   non-2xx {int(r['non_2xx'])}   "
+                f"socket errors {', '.join(r['socket_errors'])}"
+            )
+        print(f"  ratio verify/bare: {summary['ratio']:.2f}", flush=True)
+    if args.json:
+        print(json.dumps(summaries))
 
 
 if __name__ == "__main__":
