@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app import create_app, load_models
 from keys.crypto import MasterKey
@@ -37,7 +38,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _database_url(tmp_root: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+    """SQLite in a temporary file, else TEST_DATABASE_URL; under pytest-xdist each
+    worker gets its own PostgreSQL database beside it (``test_gw0``, ``test_gw1``)."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if not configured:
+        return f"sqlite:///{tmp_root / 'test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return configured
+    base = make_url(configured)
+    own = base.set(database=f"{base.database}_{worker}")
+    admin = make_engine(configured, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        admin.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def migrate(url: str) -> None:
