@@ -60,8 +60,9 @@ def verify_token(
     agency_matches: Any = None,
 ) -> Result:
     """Verify ``text`` (a token or a QR URL) against the registry read through ``db``
-    and return the verdict with what can be trusted about it. ``agency_matches``, if given, is called with the verified claims
-    of an assignment and returns True/False (``wrong_agency``) or None."""
+    and return the verdict with what can be trusted about it. ``agency_matches``, if
+    given, is called with the verified claims of an assignment and returns True/False
+    (``wrong_agency``) or None."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
