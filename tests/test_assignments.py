@@ -342,6 +342,8 @@ def test_assignment_follows_its_staff_member(client, session, master, signing_ke
         (DOMAIN, "valid"),
         ("KhanhHoa.gov.vn", "valid"),
         ("@khanhhoa.gov.vn", "valid"),
+        ("btdkt@khanhhoa.gov.vn", "valid"),  # the officer's own address: its domain counts
+        ("  VanThu.SNV@KhanhHoa.gov.vn ", "valid"),
         ("", "valid"),  # no agency given: nothing to compare
         ("Sở Nội vụ tỉnh Phú Yên", "wrong_agency"),
         ("Sở Nội vụ", "wrong_agency"),
@@ -351,6 +353,9 @@ def test_assignment_follows_its_staff_member(client, session, master, signing_ke
         ("khanhhoa.gov.vn.evil.example", "wrong_agency"),
         ("gov.vn", "wrong_agency"),
         ("khanhhoa.gov", "wrong_agency"),
+        ("btdkt@phuyen.gov.vn", "wrong_agency"),
+        ("khanhhoa.gov.vn@gmail.com", "wrong_agency"),
+        ("btdkt@@khanhhoa.gov.vn", "wrong_agency"),
     ],
 )
 def test_wrong_agency(client, session, master, signing_key, agency, verdict):
