@@ -155,7 +155,7 @@ def issue_assignment(
 
     Returns the stored assignment (its ``credential`` holds the token). Raise
     ValidationError, NotFoundError (no such staff), TransitionError (the staff member
-    is not active) or keys' NoActiveKeyError.
+    is not active, or has cards and none valid) or keys' NoActiveKeyError.
     """
     data = validate_assignment(
         agency=agency, agency_domain=agency_domain, purpose=purpose, channels=channels, days=days
@@ -163,6 +163,8 @@ def issue_assignment(
     staff = get_staff(session, staff_code)
     if staff.status is not StaffStatus.ACTIVE:
         raise TransitionError(f"staff {staff.code} is {staff.status.value}; no assignment can be issued")
+    if credentials.holder_cards_block(session, staff):
+        raise TransitionError(f"staff {staff.code} holds no valid card; issue or reinstate their card first")
     now = now.replace(microsecond=0)
     claims: dict[str, Any] = {"agency": data.agency}
     if data.agency_domain:

@@ -2,13 +2,17 @@
 
 The status-list entry of a credential is its *effective* status: revoked when the
 credential is revoked or the person has departed, suspended when either is
-suspended, else valid. It is re-written in the caller's transaction whenever the
-credential or its holder changes.
+suspended, else valid. An assignment also stands on its holder's staff card: while
+the holder has cards but none of them valid (suspended, or revoked without a
+replacement), the assignment's entry says suspended. Entries are re-written in the
+caller's transaction whenever the credential, its holder or the holder's card
+changes, so the server and the offline client (which reads the status list) agree.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,30 +51,55 @@ def verification_url(base_url: str, token: str) -> str:
     return f"{base_url}/v/{token}"
 
 
-def effective_status(credential_status: CredentialStatus, staff_status: StaffStatus) -> EntryStatus:
+def effective_status(
+    credential_status: CredentialStatus, staff_status: StaffStatus, *, card_blocks: bool = False
+) -> EntryStatus:
+    """``card_blocks``: for an assignment, its holder has no valid staff card."""
     if credential_status is CredentialStatus.REVOKED or staff_status is StaffStatus.DEPARTED:
         return EntryStatus.REVOKED
-    if credential_status is CredentialStatus.SUSPENDED or staff_status is StaffStatus.SUSPENDED:
+    if credential_status is CredentialStatus.SUSPENDED or staff_status is StaffStatus.SUSPENDED or card_blocks:
         return EntryStatus.SUSPENDED
     return EntryStatus.VALID
 
 
-def _write_entry(session: Session, credential: Credential, staff: Staff, now: datetime) -> None:
+def cards_block(card_statuses: Iterable[CredentialStatus]) -> bool:
+    """True when a holder has staff cards and none of them is valid. Issuing a card
+    revokes the earlier ones, so at most one is not revoked. No card at all blocks
+    nothing: the holder's own status still counts."""
+    statuses = set(card_statuses)
+    return bool(statuses) and CredentialStatus.VALID not in statuses
+
+
+def holder_cards_block(session: Session, staff: Staff) -> bool:
+    return cards_block(
+        session.scalars(
+            select(Credential.status).where(Credential.staff_id == staff.id, Credential.kind == CredentialKind.STAFF)
+        )
+    )
+
+
+def _write_entry(
+    session: Session, credential: Credential, staff: Staff, now: datetime, *, card_blocks: bool | None = None
+) -> None:
+    if credential.kind is CredentialKind.ASSIGNMENT and card_blocks is None:
+        card_blocks = holder_cards_block(session, staff)
     statuslists.set_entry(
         session,
         credential.status_list_id,
         credential.status_index,
-        effective_status(credential.status, staff.status),
+        effective_status(credential.status, staff.status, card_blocks=bool(card_blocks)),
         now=now,
     )
 
 
 def sync_status_entries(session: Session, staff: Staff, *, now: datetime) -> None:
     """Re-write the entries of every not-revoked credential of ``staff``."""
+    session.flush()
+    blocks = holder_cards_block(session, staff)
     for credential in session.scalars(
         select(Credential).where(Credential.staff_id == staff.id, Credential.status != CredentialStatus.REVOKED)
     ):
-        _write_entry(session, credential, staff, now)
+        _write_entry(session, credential, staff, now, card_blocks=blocks)
 
 
 def sign_credential(
@@ -160,6 +189,7 @@ def issue_credential(
         not_before=None,
         actor=actor,
     )
+    sync_status_entries(session, staff, now=now)  # the holder's assignments stand on a valid card again
     audit.append(
         session,
         actor=actor,
@@ -188,6 +218,8 @@ def _set_status(
     credential.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None
     session.flush()
     _write_entry(session, credential, credential.staff, now)
+    if credential.kind is CredentialKind.STAFF:
+        sync_status_entries(session, credential.staff, now=now)  # the holder's assignments stand on it
     audit.append(
         session,
         actor=actor,

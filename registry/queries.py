@@ -117,6 +117,20 @@ def key_and_credential(
     )
 
 
+_CARD_STATUSES = (
+    select(Credential.status)
+    .join(Staff, Staff.id == Credential.staff_id)
+    .where(Staff.code == bindparam("code"), Credential.kind == CredentialKind.STAFF)
+)
+
+
+def holder_card_statuses(db: Session | Connection, staff_code: str) -> list[CredentialStatus]:
+    """The statuses of every staff card ``staff_code`` has held (an assignment stands
+    on one of them being valid)."""
+    conn = db.connection() if isinstance(db, Session) else db
+    return [row.status for row in conn.execute(_CARD_STATUSES, {"code": staff_code})]
+
+
 def working_staff_cards(session: Session, *conditions: Any, limit: int) -> list[StaffCard]:
     """Staff matching ``conditions`` who still work at the Centre (active or
     suspended), as their card shows them, by code, at most ``limit``."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from keys import jose
 from keys.statuslist import get_entry
-from registry import assignments
+from registry import assignments, credentials
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
 from registry.errors import NotFoundError, TransitionError, ValidationError
 from registry.models import AuditEntry, CredentialStatus, StaffStatus, StatusList
@@ -303,6 +303,60 @@ def test_window(session, master, signing_key, offset, verdict):
     a = assign(session, master, now=NOW)
     result = verify_token(session, a.credential.token, issuer=BASE_URL, now=NOW + offset)
     assert result.verdict.value == verdict
+
+
+def _card(session: Session, card: Any, to: CredentialStatus, reason: str | None = None) -> None:
+    credentials.change_status(session, card.id, to, actor="admin", now=real_now(), reason=reason)
+    session.commit()
+
+
+def test_assignment_stands_on_its_holders_card(client, session, master, signing_key):
+    """Issue 7: not valid if the staff member's own credential is not valid. The
+    status-list entry says so too, which is what the offline client reads."""
+    add_person(session)
+    card = issue(session, master, now=real_now())
+    a = assign(session, master)
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
+    _card(session, card, CredentialStatus.SUSPENDED)
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("suspended", 2)
+    assert _verdict(client, a.credential.token, agency="Sở Nội vụ tỉnh Phú Yên") == "suspended"
+    _card(session, card, CredentialStatus.VALID)
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
+    # a card revoked (lost, say) leaves no valid card: the letter waits, suspended
+    _card(session, card, CredentialStatus.REVOKED, reason="lost")
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("suspended", 2)
+    # a new card: the letter stands again; the assignment itself was never changed
+    issue(session, master, now=real_now())
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
+    assert a.credential.status is CredentialStatus.VALID
+
+
+def test_a_new_card_superseding_the_old_keeps_the_assignment_valid(client, session, master, signing_key):
+    add_person(session)
+    issue(session, master, now=real_now())
+    a = assign(session, master)
+    issue(session, master, now=real_now())  # supersedes the first card in the same transaction
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
+
+
+def test_suspending_the_assignment_is_not_undone_by_the_card(client, session, master, signing_key):
+    add_person(session)
+    card = issue(session, master, now=real_now())
+    a = assign(session, master)
+    assignments.change_status(session, a.credential_id, CredentialStatus.SUSPENDED, actor="admin", now=real_now())
+    session.commit()
+    _card(session, card, CredentialStatus.SUSPENDED)
+    _card(session, card, CredentialStatus.VALID)
+    assert (_verdict(client, a.credential.token), _entry(session, a)) == ("suspended", 2)
+
+
+@pytest.mark.parametrize(("to", "reason"), [(CredentialStatus.SUSPENDED, None), (CredentialStatus.REVOKED, "lost")])
+def test_no_assignment_for_a_holder_without_a_valid_card(session, master, signing_key, to, reason):
+    add_person(session)
+    card = issue(session, master, now=real_now())
+    _card(session, card, to, reason)
+    with pytest.raises(TransitionError, match="no valid card"):
+        assign(session, master)
 
 
 def test_expired_over_http(client, session, master, signing_key):

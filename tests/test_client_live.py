@@ -39,7 +39,7 @@ def test_every_verdict_online_like_the_server_then_offline(app, session, master,
         report = json.loads(sync.stdout)
         assert report["root"]["source"] == "tofu" and report["root"]["newly_pinned"] is True
         assert "TRUST ON FIRST USE" in sync.stderr
-        assert report["keys"] == 2 and report["status_lists"] == [1] and report["roster_staff"] == 9
+        assert report["keys"] == 2 and report["status_lists"] == [1] and report["roster_staff"] == 10
         assert report["error"] is None
 
         # the Board's letter, through the environment: a wrong thumbprint is refused, the right one pins

@@ -17,11 +17,11 @@ from keys import jose
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.models import KeyState
 from keys.service import public_key
-from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
-from registry.models import CredentialKind, CredentialStatus, StaffStatus
-from registry.queries import CredentialRecord, key_and_credential
+from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP, cards_block, effective_status
+from registry.models import CredentialKind
+from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential
 from verify.claims import extract_token, required_claims
-from verify.verdicts import EntryState, Facts, Verdict, decide
+from verify.verdicts import STATE_BY_ENTRY, EntryState, Facts, Verdict, decide
 
 ALL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
 KIND_BY_TYP = {STAFF_TYP: CredentialKind.STAFF, ASSIGNMENT_TYP: CredentialKind.ASSIGNMENT}
@@ -38,12 +38,11 @@ class Result:
     token: str | None = None
 
 
-def _entry_state(record: CredentialRecord) -> EntryState:
-    if record.status is CredentialStatus.REVOKED or record.staff.status is StaffStatus.DEPARTED:
-        return EntryState.REVOKED
-    if record.status is CredentialStatus.SUSPENDED or record.staff.status is StaffStatus.SUSPENDED:
-        return EntryState.SUSPENDED
-    return EntryState.VALID
+def _entry_state(db: Session | Connection, record: CredentialRecord) -> EntryState:
+    """What the status list says of ``record``, computed by the registry's own rule
+    from the rows (so a verification never waits for the list to be re-signed)."""
+    card_blocks = record.kind is CredentialKind.ASSIGNMENT and cards_block(holder_card_statuses(db, record.staff.code))
+    return STATE_BY_ENTRY[effective_status(record.status, record.staff.status, card_blocks=card_blocks)]
 
 
 def _ts(value: int) -> datetime:
@@ -99,7 +98,7 @@ def verify_token(
     agency = agency_matches(claims) if agency_matches is not None and kind is CredentialKind.ASSIGNMENT else None
     facts = Facts(
         key_revoked=False,
-        status=_entry_state(record),
+        status=_entry_state(db, record),
         not_before=_ts(claims["nbf"]) if "nbf" in claims else None,
         expires_at=_ts(claims["exp"]),
         agency_matches=agency,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from keys.statuslist import EntryStatus
+
 
 class Verdict(StrEnum):
     VALID = "valid"
@@ -27,6 +29,14 @@ class EntryState(StrEnum):
     VALID = "valid"
     SUSPENDED = "suspended"
     REVOKED = "revoked"
+
+
+# A status-list entry (2 bits) as a verifier reads it.
+STATE_BY_ENTRY = {
+    EntryStatus.VALID: EntryState.VALID,
+    EntryStatus.REVOKED: EntryState.REVOKED,
+    EntryStatus.SUSPENDED: EntryState.SUSPENDED,
+}
 
 
 @dataclass(frozen=True, slots=True)

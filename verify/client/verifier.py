@@ -39,7 +39,7 @@ from verify.client.errors import (
     UndecidableError,
 )
 from verify.client.http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Fetcher
-from verify.verdicts import EntryState, Facts, Verdict, decide
+from verify.verdicts import STATE_BY_ENTRY, Facts, Verdict, decide
 
 STAFF_TYP = "staff-credential+jwt"  # registry.credentials.STAFF_TYP
 ASSIGNMENT_TYP = "assignment+jwt"  # registry.credentials.ASSIGNMENT_TYP
@@ -57,11 +57,6 @@ MAX_CLOCK_SKEW = timedelta(minutes=10)
 ROSTER_REFRESH = timedelta(hours=1)  # names and titles change rarely; verdicts never depend on them
 MAX_SERVER_URL = 200
 _FILE_NAME = re.compile(r"\.(?:jpe?g|png|webp|txt)$", re.IGNORECASE)
-STATE_BY_ENTRY = {
-    EntryStatus.VALID: EntryState.VALID,
-    EntryStatus.REVOKED: EntryState.REVOKED,
-    EntryStatus.SUSPENDED: EntryState.SUSPENDED,
-}
 
 
 def N_(message: str) -> str:
