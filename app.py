@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from keys.crypto import MasterKey
-from keys.db import make_engine, make_sessionmaker
+from keys.db import make_engine, make_read_engine, make_sessionmaker
 from keys.errors import KeysError
 from registry.errors import RegistryError
 
@@ -163,6 +163,12 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def dispose_engines(app: Flask) -> None:
+    """Close every pooled connection of ``app`` (tests and benches that build many apps)."""
+    for name in ("chinhdanh.read_engine", "chinhdanh.engine"):
+        app.extensions[name].dispose()
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides everything else (tests use it)."""
     instance_path = os.environ.get("CHINHDANH_INSTANCE") or str(ROOT / "instance")
@@ -175,6 +181,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["chinhdanh.engine"] = engine
     app.extensions["chinhdanh.sessionmaker"] = make_sessionmaker(engine)
+    app.extensions["chinhdanh.read_engine"] = make_read_engine(engine)
 
     if app.config["CHINHDANH_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

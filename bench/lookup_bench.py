@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from app import create_app, load_models  # noqa: E402
+from app import create_app, dispose_engines, load_models  # noqa: E402
 from keys.db import make_engine  # noqa: E402
 
 SMALL_STAFF = 1_000
@@ -326,7 +326,7 @@ def main() -> int:
     verdict = "within" if max(p50_ratio, p99_ratio) <= MAX_RATIO else "OUTSIDE"
     print(f"ratio B/A: p50 {p50_ratio:.2f}x, p99 {p99_ratio:.2f}x ({verdict} {MAX_RATIO}x)")
     for app in apps.values():
-        app.extensions["chinhdanh.engine"].dispose()
+        dispose_engines(app)
     return 0 if verdict == "within" else 1
 
 

@@ -44,10 +44,11 @@ def db() -> Session:
 
 
 def db_read() -> Connection:
-    """A bare connection for requests that only read (verification): no ORM unit of
-    work, which was a quarter of a verification's CPU. Closed at teardown."""
+    """A bare autocommit connection for requests that only read (verification): no
+    ORM unit of work (a quarter of a verification's CPU) and no transaction around
+    the query. Closed at teardown."""
     if "_db_conn" not in g:
-        g._db_conn = current_app.extensions["chinhdanh.engine"].connect()
+        g._db_conn = current_app.extensions["chinhdanh.read_engine"].connect()
     conn: Connection = g._db_conn
     return conn
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from app import create_app, load_models
+from app import create_app, dispose_engines, load_models
 from keys.crypto import MasterKey
 from keys.db import make_engine
 
@@ -130,7 +130,7 @@ def app(database_url: str, db_engine: Engine, tmp_path: Path, request: pytest.Fi
     extra = getattr(request, "param", None) or {}
     application = create_app(app_config(database_url, tmp_path / "instance", **extra))
     yield application
-    application.extensions["chinhdanh.engine"].dispose()
+    dispose_engines(application)
     empty_tables(db_engine)
 
 

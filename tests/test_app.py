@@ -8,7 +8,7 @@ import stat
 import pytest
 from conftest import MASTER_B64, app_config
 
-from app import ConfigError, create_app
+from app import ConfigError, create_app, dispose_engines
 
 
 def test_generated_secrets_are_0600_and_reused(tmp_path, database_url, monkeypatch):
@@ -23,7 +23,7 @@ def test_generated_secrets_are_0600_and_reused(tmp_path, database_url, monkeypat
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert first.config["CHINHDANH_MASTER_KEY"] == second.config["CHINHDANH_MASTER_KEY"]
     for a in (first, second):
-        a.extensions["chinhdanh.engine"].dispose()
+        dispose_engines(a)
 
 
 @pytest.mark.parametrize("missing", ["CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL"])
@@ -58,7 +58,7 @@ def test_production_sets_secure_cookies(tmp_path, monkeypatch):
     assert application.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     resp = application.test_client().get("/healthz")
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    application.extensions["chinhdanh.engine"].dispose()
+    dispose_engines(application)
 
 
 def test_bad_master_key_is_refused(tmp_path, database_url):
@@ -109,3 +109,25 @@ def test_vietnamese_is_the_default_with_translations(client):
     html = client.get("/v/not-a-token").get_data(as_text=True)
     assert 'data-verdict="malformed"' in html
     assert "KHÔNG PHẢI" in html  # the Vietnamese headline, not the English msgid
+
+
+def test_verification_reads_through_an_autocommit_engine(database_url: str) -> None:
+    """One statement, one round trip: no BEGIN/ROLLBACK around a verification's query."""
+    from keys.db import make_engine, make_read_engine
+
+    memory = make_engine("sqlite://")
+    assert make_read_engine(memory) is memory  # a second engine would see another database
+    engine = make_engine(database_url)
+    reader = make_read_engine(engine)
+    try:
+        assert reader is not engine
+        with reader.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            if engine.dialect.name == "sqlite":
+                assert raw.isolation_level is None  # type: ignore[union-attr]
+            else:
+                assert raw.autocommit is True  # type: ignore[union-attr]
+    finally:
+        reader.dispose()
+        engine.dispose()
+        memory.dispose()

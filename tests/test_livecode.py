@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import func, select
 
-from app import create_app
+from app import create_app, dispose_engines
 from registry import livecode
 from registry.errors import ValidationError
 from registry.models_lookup import LiveCodeFailure, LiveCodeSecret
@@ -340,7 +340,7 @@ def test_lock_holds_on_two_instances_sharing_one_database(
             assert body["answer"] == "locked"
             assert body["locked_until"]
     finally:
-        other.extensions["chinhdanh.engine"].dispose()
+        dispose_engines(other)
 
 
 # ------------------------------------------------------------------ CLI

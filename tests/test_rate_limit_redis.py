@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import app_config
 
-from app import create_app
+from app import create_app, dispose_engines
 
 REDIS_URI = "redis://127.0.0.1:6379/0"
 
@@ -56,7 +56,7 @@ def test_limits_in_redis_outlive_the_process_that_counted_them(
     assert _lookups(second, 1) == [429]
     assert _lookups(second, 1, address="10.9.9.9") == [200]  # per address, not global
     for application in (first, second):
-        application.extensions["chinhdanh.engine"].dispose()
+        dispose_engines(application)
 
 
 def test_in_memory_limits_do_not_outlive_their_process(database_url: str, db_engine: Any, tmp_path: Path) -> None:
@@ -66,4 +66,4 @@ def test_in_memory_limits_do_not_outlive_their_process(database_url: str, db_eng
     second = _fresh_app(database_url, tmp_path / "b", RATELIMIT_STORAGE_URI="memory://")
     assert _lookups(second, 1) == [200]
     for application in (first, second):
-        application.extensions["chinhdanh.engine"].dispose()
+        dispose_engines(application)
