@@ -76,7 +76,8 @@ class Staff(Base):
 
 
 class StatusList(Base):
-    """One status list: ``size`` 2-bit entries, handed out in order."""
+    """One status list: ``size`` 2-bit entries. The ``next_index``-th credential gets
+    the entry that ``index_key`` scatters it to (in order when there is no key)."""
 
     __tablename__ = "status_lists"
 
@@ -86,6 +87,7 @@ class StatusList(Base):
     bits: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped with every flip: the ETag
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    index_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class Credential(Base):

@@ -1,8 +1,12 @@
-"""Status-list storage: hand out entries, flip them in the caller's transaction, and
+"""Status-list storage: hand out entries (scattered, so an index tells nothing of
+when a credential was issued), flip them in the caller's transaction, and
 sign the list as a ``statuslist+jwt`` token."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -23,32 +27,62 @@ def status_list_uri(base_url: str, list_id: int) -> str:
     return f"{base_url}/api/v1/status-lists/{list_id}"
 
 
+INDEX_KEY_BYTES = 16
+_FEISTEL_ROUNDS = 4
+
+
+def scatter(n: int, key: bytes | None, size: int) -> int:
+    """The entry for the ``n``-th credential of a list: a keyed permutation of
+    ``range(size)`` (a four-round Feistel network keyed by HMAC-SHA256), so entries
+    are all distinct yet reveal neither the order nor the number of credentials
+    issued; the identity without a key or for a size that is not 4**k."""
+    bits = size.bit_length() - 1
+    if key is None or size != 1 << bits or bits % 2:
+        return n
+    half = bits // 2
+    mask = (1 << half) - 1
+    left, right = n >> half, n & mask
+    for round_no in range(_FEISTEL_ROUNDS):
+        digest = hmac.new(key, bytes([round_no]) + right.to_bytes(4, "big"), hashlib.sha256).digest()
+        left, right = right, left ^ (int.from_bytes(digest[:4], "big") & mask)
+    return (left << half) | right
+
+
+def _new_list(session: Session, list_id: int) -> None:
+    session.add(
+        StatusList(
+            id=list_id,
+            size=LIST_SIZE,
+            next_index=0,
+            bits=bytes(statuslist.empty(LIST_SIZE)),
+            version=1,
+            index_key=os.urandom(INDEX_KEY_BYTES),
+        )
+    )
+    session.flush()
+
+
 def allocate(session: Session) -> tuple[int, int]:
     """Reserve the next free entry; returns (list id, index).
 
     The reserving UPDATE comes before any read, so concurrent issuers queue on the
-    row (PostgreSQL) or the write lock (SQLite) and never get the same entry.
+    row (PostgreSQL) or the write lock (SQLite) and never get the same counter
+    value; ``scatter`` turns that counter into the entry, one to one.
     """
     while True:
         current = session.scalar(select(StatusList.id).order_by(StatusList.id.desc()).limit(1))
         if current is None:
-            session.add(
-                StatusList(id=1, size=LIST_SIZE, next_index=0, bits=bytes(statuslist.empty(LIST_SIZE)), version=1)
-            )
-            session.flush()
+            _new_list(session, 1)
             continue
         reserved = session.execute(
             update(StatusList)
             .where(StatusList.id == current, StatusList.next_index < StatusList.size)
             .values(next_index=StatusList.next_index + 1)
-            .returning(StatusList.next_index)
-        ).scalar()
+            .returning(StatusList.next_index, StatusList.index_key, StatusList.size)
+        ).first()
         if reserved is not None:
-            return current, reserved - 1
-        session.add(
-            StatusList(id=current + 1, size=LIST_SIZE, next_index=0, bits=bytes(statuslist.empty(LIST_SIZE)), version=1)
-        )
-        session.flush()
+            return current, scatter(reserved.next_index - 1, reserved.index_key, reserved.size)
+        _new_list(session, current + 1)
 
 
 def set_entry(session: Session, list_id: int, index: int, status: EntryStatus, *, now: datetime) -> None:

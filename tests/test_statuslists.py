@@ -10,7 +10,7 @@ from conftest import BASE_URL, NOW, add_person, issue
 from keys import service as key_service
 from keys.statuslist import decode_lst, get_entry
 from registry import credentials, staff, statuslists
-from registry.models import CredentialStatus, StaffStatus
+from registry.models import CredentialStatus, StaffStatus, StatusList
 
 
 def fetch_list(client, n=1):
@@ -97,3 +97,34 @@ def test_keyset_is_signed_by_root_and_lists_states(client, session, master, sign
     claims = jwt.decode(token, jwt.PyJWK({**root.public_jwk, "kid": root.kid}).key, algorithms=["EdDSA"])
     states = {k["kid"]: k["state"] for k in claims["keys"]}
     assert states[old.kid] == "revoked" and list(states.values()).count("active") == 1
+
+
+def test_scatter_is_a_permutation_that_hides_the_order():
+    key = bytes(range(16))
+    size = statuslists.LIST_SIZE
+    out = [statuslists.scatter(n, key, size) for n in range(size)]
+    assert sorted(out) == list(range(size))  # every entry once: no two credentials share one
+    first = out[:100]
+    assert first != sorted(first) and max(first) > 1000  # neither in order nor packed at the start
+    assert out != [statuslists.scatter(n, bytes(16), size) for n in range(size)]  # the key matters
+    assert [statuslists.scatter(n, None, size) for n in range(5)] == [0, 1, 2, 3, 4]
+    assert statuslists.scatter(7, key, 1 << 15) == 7  # not 4**k: in order rather than wrong
+
+
+def test_issued_credentials_get_scattered_distinct_entries(session, master, signing_key):
+    for n in range(40):
+        add_person(session, f"TTTT-{n + 100:03d}", f"Nhân viên {n}", phone=None, email=None)
+    session.commit()
+    creds = [issue(session, master, f"TTTT-{n + 100:03d}") for n in range(40)]
+    indexes = [c.status_index for c in creds]
+    assert len(set(indexes)) == 40 and indexes != sorted(indexes)
+    row = session.get(StatusList, 1)
+    assert row is not None and row.index_key is not None and row.next_index == 40
+    assert all(credentials.get_credential(session, c.id).status_index == i for c, i in zip(creds, indexes, strict=True))
+
+
+def test_a_list_made_before_scattering_goes_on_in_order(session, master, signing_key):
+    session.add(StatusList(id=1, size=statuslists.LIST_SIZE, next_index=3, bits=bytes(1 << 14), version=1))
+    session.commit()
+    assert [statuslists.allocate(session)[1] for _ in range(3)] == [3, 4, 5]
+    session.rollback()
