@@ -215,11 +215,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_errors(app: Flask) -> None:
-    from registry.web import error_response
+    from registry.web import error_response, translated_message, wants_json
 
     @app.errorhandler(RegistryError)
     def _registry_error(exc: RegistryError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, field=exc.field)
+        message = exc.message if wants_json() else translated_message(exc)
+        return error_response(exc.status, exc.code, message, field=exc.field)
 
     @app.errorhandler(KeysError)
     def _keys_error(exc: KeysError) -> Response:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey
 from registry import audit, credentials, qr
-from registry.errors import NotFoundError, TransitionError, ValidationError
+from registry.errors import N_, NotFoundError, TransitionError, ValidationError
 from registry.models import Credential, CredentialKind, CredentialStatus, Staff, StaffStatus
 from registry.models_assignment import Assignment, ChannelKind
 from registry.normalize import clean_text, display_phone, normalize_email, normalize_phone
@@ -66,22 +66,26 @@ def normalize_domain(value: str) -> str:
     ValidationError. Internationalised names must be given in their ASCII form."""
     domain = value.strip().lower().removeprefix("@")
     if not _DOMAIN_RE.match(domain):
-        raise ValidationError("agency_domain is not a domain name such as khanhhoa.gov.vn", field="agency_domain")
+        raise ValidationError(N_("agency_domain is not a domain name such as khanhhoa.gov.vn"), field="agency_domain")
     return domain
 
 
 def parse_channel(value: str) -> tuple[ChannelKind, str]:
     """``kind:value`` (phone, email or zalo) in its normal form; raise ValidationError."""
     if len(value) > MAX_CHANNEL_INPUT:
-        raise ValidationError("a channel is far too long", field="channel")
+        raise ValidationError(N_("a channel is far too long"), field="channel")
     kind_text, sep, rest = value.partition(":")
     kinds = ", ".join(k.value for k in ChannelKind)
     if not sep:
-        raise ValidationError(f"a channel is kind:value, kind one of {kinds}", field="channel")
+        raise ValidationError(
+            N_("a channel is kind:value, kind one of {kinds}"), field="channel", params={"kinds": kinds}
+        )
     try:
         kind = ChannelKind(kind_text.strip().lower())
     except ValueError:
-        raise ValidationError(f"channel kind must be one of {kinds}", field="channel") from None
+        raise ValidationError(
+            N_("channel kind must be one of {kinds}"), field="channel", params={"kinds": kinds}
+        ) from None
     if kind is ChannelKind.EMAIL:
         return kind, normalize_email(rest, field="channel")
     return kind, normalize_phone(rest, field="channel")
@@ -97,9 +101,9 @@ def validate_assignment(
 ) -> AssignmentInput:
     """Check and normalise every field; raise ValidationError naming the field."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ValidationError(f"days must be between 1 and {MAX_DAYS}", field="days")
+        raise ValidationError(N_("days must be between 1 and {max}"), field="days", params={"max": MAX_DAYS})
     if len(channels) > MAX_CHANNELS:
-        raise ValidationError(f"at most {MAX_CHANNELS} channels", field="channel")
+        raise ValidationError(N_("at most {max} channels"), field="channel", params={"max": MAX_CHANNELS})
     parsed: list[tuple[ChannelKind, str]] = []
     for raw in channels:
         channel = parse_channel(raw)
@@ -162,9 +166,14 @@ def issue_assignment(
     )
     staff = get_staff(session, staff_code)
     if staff.status is not StaffStatus.ACTIVE:
-        raise TransitionError(f"staff {staff.code} is {staff.status.value}; no assignment can be issued")
+        raise TransitionError(
+            N_("staff {code} is {status}; no assignment can be issued"),
+            params={"code": staff.code, "status": staff.status.value},
+        )
     if credentials.holder_cards_block(session, staff):
-        raise TransitionError(f"staff {staff.code} holds no valid card; issue or reinstate their card first")
+        raise TransitionError(
+            N_("staff {code} holds no valid card; issue or reinstate their card first"), params={"code": staff.code}
+        )
     now = now.replace(microsecond=0)
     claims: dict[str, Any] = {"agency": data.agency}
     if data.agency_domain:
@@ -186,7 +195,7 @@ def issue_assignment(
     if version is None or version > MAX_QR_VERSION:
         # raised before anything is committed: the caller's rollback undoes the signing
         raise ValidationError(
-            "agency and purpose together are too long for a QR code a phone can read; shorten them",
+            N_("agency and purpose together are too long for a QR code a phone can read; shorten them"),
             field="purpose",
         )
     # sign_credential reserved a status-list entry first, which queues concurrent
@@ -244,7 +253,7 @@ def get_assignment(session: Session, assignment_id: str) -> Assignment:
     raise NotFoundError."""
     assignment = session.get(Assignment, assignment_id.strip()) if len(assignment_id) <= 64 else None
     if assignment is None:
-        raise NotFoundError(f"no assignment {assignment_id}", field="id")
+        raise NotFoundError(N_("no assignment {id}"), field="id", params={"id": assignment_id})
     return assignment
 
 
@@ -352,9 +361,11 @@ def printable_letter(session: Session, assignment_id: str, *, now: datetime) -> 
             if credential.status is not CredentialStatus.VALID
             else "held by a staff member who is " + credential.staff.status.value
         )
-        raise TransitionError(f"assignment {credential.id} is {state}; its letter is not issued")
+        raise TransitionError(
+            N_("assignment {id} is {status}; its letter is not issued"), params={"id": credential.id, "status": state}
+        )
     if credential.expires_at <= now:
-        raise TransitionError(f"assignment {credential.id} has expired; its letter is not issued")
+        raise TransitionError(N_("assignment {id} has expired; its letter is not issued"), params={"id": credential.id})
     return letter_record(assignment)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.errors import ConflictError, NotFoundError, ValidationError
+from registry.errors import N_, ConflictError, NotFoundError, ValidationError
 from registry.models_lookup import ChannelKind, OfficialChannel
 from registry.normalize import clean_text, parse_email, parse_phone
 
@@ -67,9 +67,9 @@ def normalize_host(value: str, *, field: str = "value") -> str:
     try:
         ascii_host = text.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise ValidationError(f"{field} is not a valid domain name", field=field) from exc
+        raise ValidationError(N_("{field} is not a valid domain name"), field=field, params={"field": field}) from exc
     if not HOST_RE.match(ascii_host):
-        raise ValidationError(f"{field} is not a valid domain name", field=field)
+        raise ValidationError(N_("{field} is not a valid domain name"), field=field, params={"field": field})
     return ascii_host
 
 
@@ -110,27 +110,28 @@ def normalize_value(kind: ChannelKind, value: str) -> str:
     if kind is ChannelKind.PHONE:
         phone = parse_phone(value)
         if phone is None:
-            raise ValidationError("value is not a valid phone number", field="value")
+            raise ValidationError(N_("value is not a valid phone number"), field="value")
         return phone
     if kind is ChannelKind.EMAIL:
         email = parse_email(value)
         if email is None:
-            raise ValidationError("value is not a valid email address", field="value")
+            raise ValidationError(N_("value is not a valid email address"), field="value")
         return email
     if kind is ChannelKind.DOMAIN:
         host = normalize_host(value.removeprefix("@"))
         if host in FREE_MAIL_DOMAINS:
             raise ValidationError(
-                f"{host} is a free-mail domain anyone can use; list the one official address as an email",
+                N_("{host} is a free-mail domain anyone can use; list the one official address as an email"),
                 field="value",
+                params={"host": host},
             )
         return host
     parts = split_url(value)
     if parts is None:
-        raise ValidationError("value is not a valid web address", field="value")
+        raise ValidationError(N_("value is not a valid web address"), field="value")
     normal = parts[0] + parts[1]
     if len(normal) > MAX_STORED:
-        raise ValidationError(f"value is longer than {MAX_STORED} characters", field="value")
+        raise ValidationError(N_("value is longer than {max} characters"), field="value", params={"max": MAX_STORED})
     return normal
 
 

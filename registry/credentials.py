@@ -24,7 +24,7 @@ from keys.jose import b64url_encode
 from keys.service import sign_with_active
 from keys.statuslist import EntryStatus
 from registry import audit, statuslists
-from registry.errors import NotFoundError, TransitionError, ValidationError
+from registry.errors import N_, NotFoundError, TransitionError, ValidationError
 from registry.models import (
     CREDENTIAL_TRANSITIONS,
     Credential,
@@ -165,10 +165,13 @@ def issue_credential(
     are revoked as ``superseded``. Raise NotFoundError, TransitionError (holder not
     active), ValidationError (days) or keys' NoActiveKeyError."""
     if not 1 <= days <= MAX_DAYS:
-        raise ValidationError(f"days must be between 1 and {MAX_DAYS}", field="days")
+        raise ValidationError(N_("days must be between 1 and {max}"), field="days", params={"max": MAX_DAYS})
     staff = get_staff(session, staff_code)
     if staff.status is not StaffStatus.ACTIVE:
-        raise TransitionError(f"staff {staff.code} is {staff.status.value}; no credential can be issued")
+        raise TransitionError(
+            N_("staff {code} is {status}; no credential can be issued"),
+            params={"code": staff.code, "status": staff.status.value},
+        )
     for previous in session.scalars(
         select(Credential).where(
             Credential.staff_id == staff.id,
@@ -204,7 +207,7 @@ def issue_credential(
 def get_credential(session: Session, credential_id: str) -> Credential:
     credential = session.get(Credential, credential_id.strip())
     if credential is None:
-        raise NotFoundError(f"no credential {credential_id}", field="id")
+        raise NotFoundError(N_("no credential {id}"), field="id", params={"id": credential_id})
     return credential
 
 
@@ -212,7 +215,10 @@ def _set_status(
     session: Session, credential: Credential, to: CredentialStatus, *, actor: str, now: datetime, reason: str | None
 ) -> None:
     if to not in CREDENTIAL_TRANSITIONS[credential.status]:
-        raise TransitionError(f"credential {credential.id} is {credential.status.value}; cannot become {to.value}")
+        raise TransitionError(
+            N_("credential {id} is {status}; cannot become {to}"),
+            params={"id": credential.id, "status": credential.status.value, "to": to.value},
+        )
     previous = credential.status
     credential.status = to
     credential.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None
@@ -247,7 +253,7 @@ def change_status(
     """Suspend, reinstate or revoke; raise NotFoundError or TransitionError."""
     credential = get_credential(session, credential_id)
     if kind is not None and credential.kind is not kind:
-        raise NotFoundError(f"no {kind.value} {credential_id}", field="id")
+        raise NotFoundError(N_("no {kind} {id}"), field="id", params={"kind": kind.value, "id": credential_id})
     _set_status(session, credential, to, actor=actor, now=now, reason=reason)
     return credential
 

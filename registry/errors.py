@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+
+def N_(template: str) -> str:
+    """Marks an error template for the catalog; it is translated where it is shown."""
+    return template
+
 
 class RegistryError(Exception):
     """Base of registry errors; ``code`` is stable, ``status`` the HTTP status."""
@@ -9,9 +16,13 @@ class RegistryError(Exception):
     code = "registry_error"
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, params: Mapping[str, object] | None = None) -> None:
+        """``message`` is English; with ``params`` it is a ``str.format`` template
+        (marked with ``N_``) that pages show translated (``translated_message``)."""
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message.format(**self.params) if params else message
+        super().__init__(self.message)
         self.field = field
 
 

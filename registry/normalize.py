@@ -11,7 +11,7 @@ import unicodedata
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from registry.errors import ValidationError
+from registry.errors import N_, ValidationError
 
 DEFAULT_REGION = "VN"
 MAX_PHONE_INPUT = 32
@@ -28,11 +28,13 @@ def clean_text(value: str, *, field: str, max_len: int, required: bool = True) -
     """Trim, NFC-normalise and bound a free-text field; raise ValidationError."""
     text = nfc(" ".join(value.split()))
     if required and not text:
-        raise ValidationError(f"{field} is required", field=field)
+        raise ValidationError(N_("{field} is required"), field=field, params={"field": field})
     if len(text) > max_len:
-        raise ValidationError(f"{field} is longer than {max_len} characters", field=field)
+        raise ValidationError(
+            N_("{field} is longer than {max_len} characters"), field=field, params={"field": field, "max_len": max_len}
+        )
     if any(unicodedata.category(c) == "Cc" for c in text):
-        raise ValidationError(f"{field} contains control characters", field=field)
+        raise ValidationError(N_("{field} contains control characters"), field=field, params={"field": field})
     return text
 
 
@@ -47,7 +49,7 @@ def normalize_code(value: str) -> str:
     """A staff code in its stored form (upper case); raise ValidationError."""
     code = value.strip().upper()
     if not STAFF_CODE_RE.match(code):
-        raise ValidationError("staff code must be 2-32 letters, digits, '.', '_' or '-'", field="code")
+        raise ValidationError(N_("staff code must be 2-32 letters, digits, '.', '_' or '-'"), field="code")
     return code
 
 
@@ -78,7 +80,7 @@ def parse_phone(value: str) -> str | None:
 def normalize_phone(value: str, *, field: str = "phone") -> str:
     phone = parse_phone(value)
     if phone is None:
-        raise ValidationError(f"{field} is not a valid phone number", field=field)
+        raise ValidationError(N_("{field} is not a valid phone number"), field=field, params={"field": field})
     return phone
 
 
@@ -112,5 +114,5 @@ def parse_email(value: str) -> str | None:
 def normalize_email(value: str, *, field: str = "email") -> str:
     email = parse_email(value)
     if email is None:
-        raise ValidationError(f"{field} is not a valid email address", field=field)
+        raise ValidationError(N_("{field} is not a valid email address"), field=field, params={"field": field})
     return email

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.errors import ConflictError, ImportRowsError, NotFoundError, TransitionError, ValidationError
+from registry.errors import N_, ConflictError, ImportRowsError, NotFoundError, TransitionError, ValidationError
 from registry.models import STAFF_TRANSITIONS, Staff, StaffStatus
 from registry.normalize import (
     MAX_NAME,
@@ -65,7 +65,7 @@ def find_staff(session: Session, code: str) -> Staff | None:
 def get_staff(session: Session, code: str) -> Staff:
     staff = find_staff(session, code)
     if staff is None:
-        raise NotFoundError(f"no staff member with code {code}", field="code")
+        raise NotFoundError(N_("no staff member with code {code}"), field="code", params={"code": code})
     return staff
 
 
@@ -89,7 +89,7 @@ def add_staff(
 ) -> Staff:
     """Create a staff member; raise ConflictError if the code exists."""
     if find_staff(session, data.code) is not None:
-        raise ConflictError(f"staff code {data.code} already exists", field="code")
+        raise ConflictError(N_("staff code {code} already exists"), field="code", params={"code": data.code})
     staff = Staff(code=data.code, status=StaffStatus.ACTIVE, created_at=now, updated_at=now)
     _apply(staff, data)
     if photo is not None:
@@ -122,9 +122,9 @@ def update_staff(session: Session, staff: Staff, data: StaffInput, *, actor: str
 
 def set_photo(staff: Staff, photo: bytes, mime: str | None) -> None:
     if len(photo) > MAX_PHOTO_BYTES:
-        raise ValidationError("photo is larger than 2 MB", field="photo")
+        raise ValidationError(N_("photo is larger than 2 MB"), field="photo")
     if mime not in ("image/jpeg", "image/png", "image/webp"):
-        raise ValidationError("photo must be JPEG, PNG or WebP", field="photo")
+        raise ValidationError(N_("photo must be JPEG, PNG or WebP"), field="photo")
     staff.photo = photo
     staff.photo_mime = mime
 
@@ -145,7 +145,10 @@ def change_status(
 
     staff = get_staff(session, code)
     if to not in STAFF_TRANSITIONS[staff.status]:
-        raise TransitionError(f"staff {staff.code} is {staff.status.value}; cannot become {to.value}")
+        raise TransitionError(
+            N_("staff {code} is {status}; cannot become {to}"),
+            params={"code": staff.code, "status": staff.status.value, "to": to.value},
+        )
     previous = staff.status
     staff.status = to
     staff.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None

@@ -17,6 +17,7 @@ from flask import Flask, Request, current_app, g, has_request_context, jsonify, 
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from keys.crypto import MasterKey
+from registry.errors import RegistryError
 
 LANGUAGES = ("vi", "en")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -103,6 +105,45 @@ def error_response(status: int, code: str, message: str | None, *, field: str | 
     return resp
 
 
+# Words that registry error templates carry as parameters, as a page shows them.
+ERROR_WORDS = {
+    "field": {
+        "code": _l("staff code"),
+        "name": _l("name"),
+        "title": _l("title"),
+        "unit": _l("unit"),
+        "phone": _l("phone"),
+        "email": _l("email"),
+        "reason": _l("reason"),
+        "agency": _l("agency"),
+        "agency_domain": _l("agency domain"),
+        "purpose": _l("purpose"),
+        "channel": _l("channel"),
+        "value": _l("value"),
+        "note": _l("note"),
+    },
+    "status": {
+        "active": _l("active"),
+        "suspended": _l("suspended"),
+        "departed": _l("departed"),
+        "valid": _l("valid"),
+        "revoked": _l("revoked"),
+    },
+    "kind": {"staff": _l("staff card"), "assignment": _l("assignment")},
+}
+ERROR_WORDS["to"] = ERROR_WORDS["status"]
+
+
+def translated_message(exc: RegistryError) -> str:
+    """A registry error in the page's language: its template from the catalog, with
+    field names and status words translated too (the API keeps the English)."""
+    words = {name: str(ERROR_WORDS.get(name, {}).get(str(value), value)) for name, value in exc.params.items()}
+    try:
+        return str(_(exc.template)).format(**words) if exc.params else str(_(exc.template))
+    except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder
+        return exc.message
+
+
 def vn_date(value: datetime | str | None) -> str:
     """dd/mm/yyyy in Viet Nam time (accepts an ISO string too)."""
     if not value:
@@ -160,6 +201,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime
+    app.jinja_env.filters["error_text"] = translated_message
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     @app.context_processor

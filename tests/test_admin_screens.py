@@ -400,3 +400,19 @@ def test_console_context_does_not_break_renders_outside_requests(runner, session
     result = runner.invoke(args=["credential", "card", cred.id, "--html", str(out)])
     assert result.exit_code == 0, result.output
     assert "Nguyễn Văn Đức" in out.read_text(encoding="utf-8")
+
+
+def test_registry_errors_are_shown_in_the_page_language(issuer, session):
+    """Service errors carry an English template; pages translate it and its words,
+    the API and the command line keep the English."""
+    resp = issuer.post("/admin/staff/new", data={**STAFF_FORM, "phone": "12"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Trường số điện thoại không phải số điện thoại hợp lệ" in page
+    add_person(session, code="TTTT-001", name="Nguyễn Văn Đức")
+    session.commit()
+    resp = issuer.post("/admin/staff/new", data={**STAFF_FORM, "code": "TTTT-001"})
+    assert "Mã cán bộ TTTT-001 đã tồn tại" in resp.get_data(as_text=True)
+    resp = issuer.get("/admin/staff/NOPE-9")
+    assert resp.status_code == 404 and "Không có cán bộ mang mã NOPE-9" in resp.get_data(as_text=True)
+    resp = issuer.post("/admin/staff/new?lang=en", data={**STAFF_FORM, "phone": "12", "lang": "en"})
+    assert "phone is not a valid phone number" in resp.get_data(as_text=True)
