@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey
 from registry import audit
-from registry.errors import ConflictError, NotFoundError, RegistryError, TransitionError, ValidationError
+from registry.errors import N_, ConflictError, NotFoundError, RegistryError, TransitionError, ValidationError
 from registry.models_admin import ACCOUNT_TRANSITIONS, AccountStatus, AdminRole, AdminUser, SetupToken
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -86,7 +86,7 @@ def normalize_username(value: str) -> str:
     name = value.strip().lower()
     if not USERNAME_RE.match(name):
         raise ValidationError(
-            "username must be 3-64 characters: letters a-z, digits, '.', '_' or '-'", field="username"
+            N_("username must be 3-64 characters: letters a-z, digits, '.', '_' or '-'"), field="username"
         )
     return name
 
@@ -94,11 +94,15 @@ def normalize_username(value: str) -> str:
 def validate_password(value: str) -> str:
     """Raise ValidationError unless the password is 12-256 characters without control characters."""
     if len(value) < MIN_PASSWORD:
-        raise ValidationError(f"the password must have at least {MIN_PASSWORD} characters", field="password")
+        raise ValidationError(
+            N_("the password must have at least {n} characters"), field="password", params={"n": MIN_PASSWORD}
+        )
     if len(value) > MAX_PASSWORD:
-        raise ValidationError(f"the password must have at most {MAX_PASSWORD} characters", field="password")
+        raise ValidationError(
+            N_("the password must have at most {n} characters"), field="password", params={"n": MAX_PASSWORD}
+        )
     if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValidationError("the password contains control characters", field="password")
+        raise ValidationError(N_("the password contains control characters"), field="password")
     return value
 
 
@@ -106,7 +110,7 @@ def parse_role(value: str) -> AdminRole:
     try:
         return AdminRole(value.strip().lower())
     except ValueError:
-        raise ValidationError("role must be admin, issuer or reviewer", field="role") from None
+        raise ValidationError(N_("role must be admin, issuer or reviewer"), field="role") from None
 
 
 def _totp_aad(username: str) -> bytes:
@@ -123,7 +127,7 @@ def _set_new_totp(user: AdminUser, master: MasterKey) -> str:
 def totp_secret(master: MasterKey, user: AdminUser) -> str:
     """The opened TOTP secret; raise NotFoundError if none is enrolled."""
     if user.totp_secret_sealed is None:
-        raise NotFoundError(f"account {user.username} has no authenticator enrolled")
+        raise NotFoundError(N_("account {name} has no authenticator enrolled"), params={"name": user.username})
     return master.open(user.totp_secret_sealed, _totp_aad(user.username)).decode()
 
 
@@ -154,7 +158,7 @@ def match_totp_step(secret: str, code: str, *, now: datetime, last_step: int | N
 def get_account(session: Session, username: str) -> AdminUser:
     user = find_account(session, username)
     if user is None:
-        raise NotFoundError(f"no account {username[:MAX_USERNAME]}", field="username")
+        raise NotFoundError(N_("no account {name}"), field="username", params={"name": username[:MAX_USERNAME]})
     return user
 
 
@@ -182,7 +186,7 @@ def create_account(
     setup link is used. Raise ValidationError or ConflictError."""
     name = normalize_username(username)
     if find_account(session, name) is not None:
-        raise ConflictError(f"account {name} already exists", field="username")
+        raise ConflictError(N_("account {name} already exists"), field="username", params={"name": name})
     user = AdminUser(
         username=name,
         role=role,
@@ -253,7 +257,7 @@ def complete_setup(
     password = validate_password(password)
     step = match_totp_step(totp_secret(master, user), code, now=now, last_step=user.totp_last_step)
     if step is None:
-        raise ValidationError("the code from the authenticator app is not right; try the next one", field="code")
+        raise ValidationError(N_("the code from the authenticator app is not right; try the next one"), field="code")
     user.password_hash = _hasher.hash(password)
     user.totp_last_step = step
     user.status = AccountStatus.ACTIVE
@@ -304,9 +308,14 @@ def reset_by_link(session: Session, master: MasterKey, user: AdminUser, *, actor
 def change_status(session: Session, user: AdminUser, to: AccountStatus, *, actor: str, now: datetime) -> AdminUser:
     """Enable, disable or send back to setup; raise TransitionError. Open sessions end."""
     if to not in ACCOUNT_TRANSITIONS[user.status]:
-        raise TransitionError(f"account {user.username} is {user.status.value}; cannot become {to.value}")
+        raise TransitionError(
+            N_("account {name} is {status}; cannot become {to}"),
+            params={"name": user.username, "status": user.status.value, "to": to.value},
+        )
     if to is AccountStatus.ACTIVE and user.password_hash is None:
-        raise TransitionError(f"account {user.username} has no password yet; send it a setup link")
+        raise TransitionError(
+            N_("account {name} has no password yet; send it a setup link"), params={"name": user.username}
+        )
     previous = user.status
     user.status = to
     user.session_generation += 1

@@ -154,13 +154,21 @@ def add_channel(
     normal = normalize_value(kind, value)
     clean_label = clean_text(label, field="label", max_len=MAX_LABEL)
     if find_channel(session, kind, normal) is not None:
-        raise ConflictError(f"{kind.value} {normal} is already an official channel", field="value")
+        raise ConflictError(
+            N_("{kind} {value} is already an official channel"),
+            field="value",
+            params={"kind": kind.value, "value": normal},
+        )
     channel = OfficialChannel(kind=kind, value=normal, label=clean_label, created_at=now, created_by=actor[:64])
     session.add(channel)
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent add of the same value; the caller rolls back
-        raise ConflictError(f"{kind.value} {normal} is already an official channel", field="value") from exc
+        raise ConflictError(
+            N_("{kind} {value} is already an official channel"),
+            field="value",
+            params={"kind": kind.value, "value": normal},
+        ) from exc
     audit.append(
         session,
         actor=actor,
@@ -183,7 +191,9 @@ def remove_channel(session: Session, *, kind: ChannelKind, value: str, actor: st
     normal = normalize_value(kind, value)
     channel = find_channel(session, kind, normal)
     if channel is None:
-        raise NotFoundError(f"{kind.value} {normal} is not an official channel", field="value")
+        raise NotFoundError(
+            N_("{kind} {value} is not an official channel"), field="value", params={"kind": kind.value, "value": normal}
+        )
     record = ChannelRecord(kind=channel.kind, value=channel.value, label=channel.label)
     session.delete(channel)
     session.flush()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey
 from registry import audit
-from registry.errors import ValidationError
+from registry.errors import N_, ValidationError
 from registry.models import Staff, StaffStatus
 from registry.models_lookup import LiveCodeFailure, LiveCodeSecret
 from registry.normalize import normalize_code
@@ -74,7 +74,7 @@ def normalize_live_code(value: str) -> str:
     """Six digits, spaces allowed in between ("123 456"); raise ValidationError."""
     code = "".join(value.split())
     if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
-        raise ValidationError(f"the live code is {TOTP_DIGITS} digits", field="code")
+        raise ValidationError(N_("the live code is {n} digits"), field="code", params={"n": TOTP_DIGITS})
     return code
 
 
@@ -88,13 +88,13 @@ def enrol(
     code = normalize_code(staff_code)
     staff = session.scalars(select(Staff).where(Staff.code == code)).first()
     if staff is None or staff.status is not StaffStatus.ACTIVE:
-        raise ValidationError(f"{code} is not an active staff member", field="code")
+        raise ValidationError(N_("{code} is not an active staff member"), field="code", params={"code": code})
     if secret is None:
         secret = pyotp.random_base32(length=SECRET_BYTES * 8 // 5)
     else:
         secret = secret.replace(" ", "").upper().rstrip("=")
         if not MIN_SECRET_BASE32 <= len(secret) <= MAX_SECRET_BASE32 or not BASE32_RE.match(secret):
-            raise ValidationError("the secret must be base32 of at least 80 bits", field="secret")
+            raise ValidationError(N_("the secret must be base32 of at least 80 bits"), field="secret")
     sealed = master.seal(secret.encode("ascii"), _aad(code))
     row = session.scalars(select(LiveCodeSecret).where(LiveCodeSecret.staff_id == staff.id)).first()
     if row is None:

@@ -56,7 +56,7 @@ from registry.auth import (
     sign_out,
 )
 from registry.cards import card_context
-from registry.errors import ValidationError
+from registry.errors import N_, ValidationError
 from registry.models import (
     CREDENTIAL_TRANSITIONS,
     STAFF_TRANSITIONS,
@@ -142,7 +142,9 @@ def _form(name: str, max_len: int = MAX_FIELD) -> str:
     """A form field, bounded: a longer value is refused, not cut."""
     value = request.form.get(name, "")
     if len(value) > max_len:
-        raise ValidationError(f"{name} is longer than {max_len} characters", field=name)
+        raise ValidationError(
+            N_("{field} is longer than {max_len} characters"), field=name, params={"field": name, "max_len": max_len}
+        )
     return value
 
 
@@ -327,7 +329,11 @@ def _staff_fields() -> dict[str, str]:
     fields = {name: request.form.get(name, "") for name in ("code", "name", "title", "unit", "phone", "email")}
     for name, value in fields.items():
         if len(value) > MAX_FIELD:
-            raise ValidationError(f"{name} is longer than {MAX_FIELD} characters", field=name)
+            raise ValidationError(
+                N_("{field} is longer than {max_len} characters"),
+                field=name,
+                params={"field": name, "max_len": MAX_FIELD},
+            )
     return fields
 
 

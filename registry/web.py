@@ -121,6 +121,9 @@ ERROR_WORDS = {
         "channel": _l("channel"),
         "value": _l("value"),
         "note": _l("note"),
+        "label": _l("label"),
+        "username": _l("username"),
+        "password": _l("password"),
     },
     "status": {
         "active": _l("active"),
@@ -128,8 +131,17 @@ ERROR_WORDS = {
         "departed": _l("departed"),
         "valid": _l("valid"),
         "revoked": _l("revoked"),
+        "pending": _l("waiting for setup"),
+        "disabled": _l("disabled"),
     },
-    "kind": {"staff": _l("staff card"), "assignment": _l("assignment")},
+    "kind": {
+        "staff": _l("staff card"),
+        "assignment": _l("assignment"),
+        "email": _l("email"),
+        "phone": _l("phone"),
+        "domain": _l("domain"),
+        "url": _l("web address"),
+    },
 }
 ERROR_WORDS["to"] = ERROR_WORDS["status"]
 
