@@ -92,13 +92,18 @@ def _write_entry(
     )
 
 
-def sync_status_entries(session: Session, staff: Staff, *, now: datetime) -> None:
-    """Re-write the entries of every not-revoked credential of ``staff``."""
+def sync_status_entries(session: Session, staff: Staff, *, now: datetime, kind: CredentialKind | None = None) -> None:
+    """Re-write the entries of every not-revoked credential of ``staff`` (of ``kind``
+    only, when given: a card's change touches the holder's assignments)."""
     session.flush()
+    query = select(Credential).where(Credential.staff_id == staff.id, Credential.status != CredentialStatus.REVOKED)
+    if kind is not None:
+        query = query.where(Credential.kind == kind)
+    found = list(session.scalars(query))
+    if not found:
+        return
     blocks = holder_cards_block(session, staff)
-    for credential in session.scalars(
-        select(Credential).where(Credential.staff_id == staff.id, Credential.status != CredentialStatus.REVOKED)
-    ):
+    for credential in found:
         _write_entry(session, credential, staff, now, card_blocks=blocks)
 
 
@@ -192,7 +197,8 @@ def issue_credential(
         not_before=None,
         actor=actor,
     )
-    sync_status_entries(session, staff, now=now)  # the holder's assignments stand on a valid card again
+    # the new card's entry is fresh (valid); the holder's assignments stand on it again
+    sync_status_entries(session, staff, now=now, kind=CredentialKind.ASSIGNMENT)
     audit.append(
         session,
         actor=actor,
@@ -224,8 +230,8 @@ def _set_status(
     credential.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None
     session.flush()
     _write_entry(session, credential, credential.staff, now)
-    if credential.kind is CredentialKind.STAFF:
-        sync_status_entries(session, credential.staff, now=now)  # the holder's assignments stand on it
+    if credential.kind is CredentialKind.STAFF:  # the holder's assignments stand on their card
+        sync_status_entries(session, credential.staff, now=now, kind=CredentialKind.ASSIGNMENT)
     audit.append(
         session,
         actor=actor,
