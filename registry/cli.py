@@ -345,28 +345,41 @@ def credential_issue(code: str, days: int, png_path: str | None, svg_path: str |
         )
 
 
-def _credential_status_command(name: str, to: CredentialStatus) -> None:
-    @credential_cli.command(name, help=f"{name.capitalize()} a credential by id.", context_settings=TAKES_ID)
-    @click.argument("credential_id")
-    @click.option("--reason")
-    @JsonFlag
-    def _cmd(credential_id: str, reason: str | None, as_json: bool) -> None:
-        with unit_of_work() as session:
-            cred = credentials.change_status(
-                session,
-                credential_id,
-                to,
-                actor=actor(),
-                now=now(),
-                reason=reason,
-                kind=CredentialKind.STAFF,
-            )
-            emit(as_json, credential_json(cred), f"credential {cred.id} is now {cred.status.value}")
+STATUS_VERBS = (
+    ("suspend", CredentialStatus.SUSPENDED),
+    ("reinstate", CredentialStatus.VALID),
+    ("revoke", CredentialStatus.REVOKED),
+)
 
 
-_credential_status_command("suspend", CredentialStatus.SUSPENDED)
-_credential_status_command("reinstate", CredentialStatus.VALID)
-_credential_status_command("revoke", CredentialStatus.REVOKED)
+def add_status_commands(
+    group: AppGroup,
+    noun: str,
+    change: Callable[[Session, str, CredentialStatus, str | None], Any],
+    to_json: Callable[[Any], dict[str, Any]],
+    describe: Callable[[Any], str],
+) -> None:
+    """``suspend``, ``reinstate`` and ``revoke ID [--reason R] [--json]`` on ``group``."""
+    for name, to in STATUS_VERBS:
+
+        def _cmd(item_id: str, reason: str | None, as_json: bool, to: CredentialStatus = to) -> None:
+            with unit_of_work() as session:
+                changed = change(session, item_id, to, reason)
+                emit(as_json, to_json(changed), describe(changed))
+
+        command = JsonFlag(click.option("--reason")(click.argument("item_id", metavar="ID")(_cmd)))
+        group.command(name, help=f"{name.capitalize()} {noun} by id.", context_settings=TAKES_ID)(command)
+
+
+add_status_commands(
+    credential_cli,
+    "a credential",
+    lambda session, cred_id, to, reason: credentials.change_status(
+        session, cred_id, to, actor=actor(), now=now(), reason=reason, kind=CredentialKind.STAFF
+    ),
+    credential_json,
+    lambda cred: f"credential {cred.id} is now {cred.status.value}",
+)
 
 
 @credential_cli.command("list")

@@ -14,9 +14,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry import assignments
-from registry.cli import TAKES_ID, JsonFlag, actor, emit, unit_of_work
+from registry.cli import TAKES_ID, JsonFlag, actor, add_status_commands, emit, unit_of_work
 from registry.credentials import verification_url
-from registry.models import CredentialStatus
 from registry.models_assignment import Assignment
 from registry.web import base_url, master_key, now
 
@@ -113,20 +112,15 @@ def assignment_issue(
         )
 
 
-def _status_command(name: str, to: CredentialStatus) -> None:
-    @assignment_cli.command(name, help=f"{name.capitalize()} an assignment by id.", context_settings=TAKES_ID)
-    @click.argument("assignment_id")
-    @click.option("--reason")
-    @JsonFlag
-    def _cmd(assignment_id: str, reason: str | None, as_json: bool) -> None:
-        with unit_of_work() as session:
-            a = assignments.change_status(session, assignment_id, to, actor=actor(), now=now(), reason=reason)
-            emit(as_json, assignment_json(a), f"assignment {a.credential_id} is now {a.credential.status.value}")
-
-
-_status_command("suspend", CredentialStatus.SUSPENDED)
-_status_command("reinstate", CredentialStatus.VALID)
-_status_command("revoke", CredentialStatus.REVOKED)
+add_status_commands(
+    assignment_cli,
+    "an assignment",
+    lambda session, assignment_id, to, reason: assignments.change_status(
+        session, assignment_id, to, actor=actor(), now=now(), reason=reason
+    ),
+    assignment_json,
+    lambda a: f"assignment {a.credential_id} is now {a.credential.status.value}",
+)
 
 
 @assignment_cli.command("list")

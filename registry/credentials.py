@@ -184,7 +184,9 @@ def issue_credential(
             Credential.status != CredentialStatus.REVOKED,
         )
     ):
-        _set_status(session, previous, CredentialStatus.REVOKED, actor=actor, now=now, reason=SUPERSEDED)
+        _set_status(
+            session, previous, CredentialStatus.REVOKED, actor=actor, now=now, reason=SUPERSEDED, sync_holder=False
+        )
     now = now.replace(microsecond=0)
     credential = sign_credential(
         session,
@@ -218,8 +220,16 @@ def get_credential(session: Session, credential_id: str) -> Credential:
 
 
 def _set_status(
-    session: Session, credential: Credential, to: CredentialStatus, *, actor: str, now: datetime, reason: str | None
+    session: Session,
+    credential: Credential,
+    to: CredentialStatus,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None,
+    sync_holder: bool = True,
 ) -> None:
+    """``sync_holder=False``: the caller re-writes the holder's assignments once itself."""
     if to not in CREDENTIAL_TRANSITIONS[credential.status]:
         raise TransitionError(
             N_("credential {id} is {status}; cannot become {to}"),
@@ -230,7 +240,7 @@ def _set_status(
     credential.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None
     session.flush()
     _write_entry(session, credential, credential.staff, now)
-    if credential.kind is CredentialKind.STAFF:  # the holder's assignments stand on their card
+    if sync_holder and credential.kind is CredentialKind.STAFF:  # the holder's assignments stand on their card
         sync_status_entries(session, credential.staff, now=now, kind=CredentialKind.ASSIGNMENT)
     audit.append(
         session,

@@ -93,14 +93,17 @@ _VERIFY_QUERY = (
 )
 
 
+def _connection(db: Session | Connection) -> Connection:
+    return db.connection() if isinstance(db, Session) else db
+
+
 def key_and_credential(
     db: Session | Connection, kid: str, jti: str
 ) -> tuple[KeyRecord | None, CredentialRecord | None]:
     """One round trip for a verification: the signing key named ``kid`` and, if that
     key signed it, the credential ``jti`` with its holder. Takes a session or, on the
     hot path, a bare connection (no ORM unit of work to open and close)."""
-    conn = db.connection() if isinstance(db, Session) else db
-    row = conn.execute(_VERIFY_QUERY, {"kid": kid, "jti": jti}).first()
+    row = _connection(db).execute(_VERIFY_QUERY, {"kid": kid, "jti": jti}).first()
     if row is None:
         return None, None
     key = KeyRecord(kid=row.kid, state=row.state, public_jwk=row.public_jwk)
@@ -127,8 +130,7 @@ _CARD_STATUSES = (
 def holder_card_statuses(db: Session | Connection, staff_code: str) -> list[CredentialStatus]:
     """The statuses of every staff card ``staff_code`` has held (an assignment stands
     on one of them being valid)."""
-    conn = db.connection() if isinstance(db, Session) else db
-    return [row.status for row in conn.execute(_CARD_STATUSES, {"code": staff_code})]
+    return [row.status for row in _connection(db).execute(_CARD_STATUSES, {"code": staff_code})]
 
 
 def working_staff_cards(session: Session, *conditions: Any, limit: int) -> list[StaffCard]:

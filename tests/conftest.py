@@ -35,6 +35,7 @@ BASE_URL = "https://xacminh.thiduakhenthuong.vn"  # 35 characters, as the QR bud
 MASTER_B64 = base64.b64encode(bytes(range(32))).decode()
 NOW = datetime(2026, 11, 20, 3, 0, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
+TEST_OUTPUT = ROOT / "test-output"  # screenshots a run leaves behind (CI may collect them)
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -190,3 +191,12 @@ def issue(session: Session, master: MasterKey, code: str = "TTTT-001", *, now: d
     cred = issue_credential(session, master, staff_code=code, base_url=BASE_URL, now=now, actor="test", days=days)
     session.commit()
     return cred
+
+
+@pytest.fixture()
+def browser() -> Iterator[Any]:
+    """Debian's chromium, one per test (test_browser_public keeps one per module)."""
+    from helpers_browser import launched
+
+    with launched() as chromium:
+        yield chromium

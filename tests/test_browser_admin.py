@@ -5,42 +5,28 @@ production, so the happy path also proves the forms carry their tokens."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
-from conftest import add_person
+from conftest import TEST_OUTPUT, add_person
 from helpers_admin import PASSWORD, cheap_argon2, make_admin  # noqa: F401 - fixture
+from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 from sqlalchemy import select
 
 from registry.models import AuditEntry, Credential, CredentialStatus
 from registry.models_admin import AdminRole
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 TIMEOUT_MS = 15_000  # per action; the machine is shared
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed at /usr/bin/chromium"),
+    *NEEDS_CHROMIUM,
     pytest.mark.usefixtures("cheap_argon2", "signing_key"),
     pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True),
 ]
-
-
-@pytest.fixture()
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def fresh_code(secret: str) -> str:
@@ -63,7 +49,7 @@ def sign_in(page: Any, url: str, username: str, secret: str) -> None:
 def test_sign_in_issue_revoke_and_public_page_says_revoked(app, session, master, browser):
     add_person(session)
     _user, secret = make_admin(session, master, AdminRole.ISSUER, "issuer-ann")
-    OUTPUT.mkdir(exist_ok=True)
+    TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:
         context = browser.new_context(viewport={"width": 360, "height": 780})
         context.set_default_timeout(TIMEOUT_MS)
@@ -73,7 +59,7 @@ def test_sign_in_issue_revoke_and_public_page_says_revoked(app, session, master,
         sign_in(page, url, "issuer-ann", secret)
         assert page.locator(".tile").count() >= 4
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path=str(OUTPUT / "admin-dashboard-360.png"), full_page=True)
+        page.screenshot(path=str(TEST_OUTPUT / "admin-dashboard-360.png"), full_page=True)
 
         page.goto(f"{url}/admin/staff?q=nguyen van duc")
         page.click("a[href='/admin/staff/TTTT-001']")
@@ -94,7 +80,7 @@ def test_sign_in_issue_revoke_and_public_page_says_revoked(app, session, master,
         revoke_form.locator("button[data-action=revoked]").click()
         page.wait_for_load_state()
         assert page.locator("[data-status=revoked]").count() == 1
-        page.screenshot(path=str(OUTPUT / "admin-credential-revoked-360.png"), full_page=True)
+        page.screenshot(path=str(TEST_OUTPUT / "admin-credential-revoked-360.png"), full_page=True)
 
         public.goto(f"{url}/v/{token}")
         assert public.locator("[data-verdict]").get_attribute("data-verdict") == "revoked"

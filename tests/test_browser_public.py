@@ -12,18 +12,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
-from conftest import BASE_URL, MASTER_B64, NOW
+from conftest import BASE_URL, MASTER_B64, NOW, TEST_OUTPUT
 from flask import Flask
+from helpers_browser import NEEDS_CHROMIUM, launched
 from werkzeug.serving import make_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE_WIDTH = 360
 TIMEOUT_MS = 10_000  # any single page action; the whole module stays well under a minute
 
 pytestmark = [
-    pytest.mark.browser,
+    *NEEDS_CHROMIUM,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
 ]
 
 
@@ -56,14 +55,8 @@ def server(app: Flask, seeded: dict[str, Any]) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
-        )
+    with launched() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
@@ -192,11 +185,11 @@ def test_text_contrast_meets_wcag_aa(page: Any, server: str) -> None:
     assert low == {}
 
 
-def test_screenshot_at_360_px(page: Any, server: str, tmp_path: Path) -> None:
+def test_screenshot_at_360_px(page: Any, server: str) -> None:
     page.goto(server + "/?q=Nguyen+Van+Duc")
     no_sideways_scroll(page)
-    # under the test run's output; CI may collect it from SCREENSHOT_DIR as well
-    shot = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path) / "home-360.png"
+    # under the test run's output, beside the other browser tests' screenshots
+    shot = Path(os.environ.get("SCREENSHOT_DIR") or TEST_OUTPUT) / "home-360.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
     from PIL import Image

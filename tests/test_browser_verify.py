@@ -3,39 +3,22 @@ on a 360 px phone screen, in both languages, with JavaScript off."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-from conftest import add_person, issue
+from conftest import TEST_OUTPUT, add_person, issue
+from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 
 from registry import credentials
 from registry.models import CredentialStatus
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
-
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+    *NEEDS_CHROMIUM,
 ]
-
-
-@pytest.fixture()
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def test_scanned_card_shows_valid_then_revoked(app, session, master, signing_key, browser):
     add_person(session)
     cred = issue(session, master)
-    OUTPUT.mkdir(exist_ok=True)
+    TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:
         page = browser.new_page(viewport={"width": 360, "height": 780}, java_script_enabled=False)
         page.goto(f"{url}/v/{cred.token}")
@@ -46,7 +29,7 @@ def test_scanned_card_shows_valid_then_revoked(app, session, master, signing_key
         assert "0912 345 678" in page.inner_text("body")
         # no sideways scrolling on a 360 px screen, even with a 600-character token in the URL
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path=str(OUTPUT / "verdict-valid-360.png"), full_page=True)
+        page.screenshot(path=str(TEST_OUTPUT / "verdict-valid-360.png"), full_page=True)
 
         credentials.change_status(session, cred.id, CredentialStatus.REVOKED, actor="t", now=cred.issued_at)
         session.commit()
@@ -55,7 +38,7 @@ def test_scanned_card_shows_valid_then_revoked(app, session, master, signing_key
         assert "REVOKED" in page.inner_text("[data-verdict]")
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.locator("a[href^='/report?']").count() == 1
-        page.screenshot(path=str(OUTPUT / "verdict-revoked-360.png"), full_page=True)
+        page.screenshot(path=str(TEST_OUTPUT / "verdict-revoked-360.png"), full_page=True)
 
 
 def test_no_csp_violations_on_the_verdict_page(app, session, master, signing_key, browser):

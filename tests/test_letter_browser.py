@@ -6,35 +6,18 @@ one A4 page with only the letter on it."""
 from __future__ import annotations
 
 import io
-import os
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pypdf
-import pytest
-from conftest import BASE_URL, add_person
+from conftest import BASE_URL, TEST_OUTPUT, add_person
 from helpers_assignments import AGENCY, PURPOSE, assign, decode_qr
+from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
-
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+    *NEEDS_CHROMIUM,
 ]
-
-
-@pytest.fixture()
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def _page(browser: Any, width: int, csp_errors: list[str], *, scale: float = 1) -> Any:
@@ -49,7 +32,7 @@ def test_letter_in_chromium(app, session, master, signing_key, browser):
     add_person(session, "TTTT-002", "Trần Thị Minh Hằng", title="Biên tập viên, Đặc san Thi đua Khen thưởng")
     a = assign(session, master, code="TTTT-002")
     token = a.credential.token
-    OUTPUT.mkdir(exist_ok=True)
+    TEST_OUTPUT.mkdir(exist_ok=True)
     csp_errors: list[str] = []
     with serve(app) as url:
         phone = _page(browser, 360, csp_errors)
@@ -57,7 +40,7 @@ def test_letter_in_chromium(app, session, master, signing_key, browser):
         assert phone.locator("html").get_attribute("lang") == "vi"
         assert "GIẤY GIỚI THIỆU" in phone.inner_text("article.letter")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-        phone.screenshot(path=str(OUTPUT / "letter-360.png"), full_page=True)
+        phone.screenshot(path=str(TEST_OUTPUT / "letter-360.png"), full_page=True)
 
         # 40 mm is about 151 CSS px: a printer's resolution, not a 1x screen's, resolves its modules
         desk = _page(browser, 1280, csp_errors, scale=4)
@@ -65,7 +48,7 @@ def test_letter_in_chromium(app, session, master, signing_key, browser):
         # the QR as chromium draws it, read by a real decoder
         shot = desk.locator("img.letter-qr").screenshot()
         assert decode_qr(shot) == [f"{BASE_URL}/v/{token}"]
-        desk.screenshot(path=str(OUTPUT / "letter-desktop.png"), full_page=True)
+        desk.screenshot(path=str(TEST_OUTPUT / "letter-desktop.png"), full_page=True)
         # printing gives one A4 page holding the letter and nothing of the site around it
         reader = pypdf.PdfReader(io.BytesIO(desk.pdf(format="A4", print_background=True)))
         assert len(reader.pages) == 1
@@ -93,8 +76,8 @@ def test_agency_form_on_the_verdict_page(app, session, master, signing_key, brow
         page.wait_for_load_state()
         assert page.locator("[data-verdict]").get_attribute("data-verdict") == "wrong_agency"
         assert page.input_value("#agency") == "Sở Nội vụ tỉnh Phú Yên"
-        OUTPUT.mkdir(exist_ok=True)
-        page.screenshot(path=str(OUTPUT / "assignment-wrong-agency-360.png"), full_page=True)
+        TEST_OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(TEST_OUTPUT / "assignment-wrong-agency-360.png"), full_page=True)
 
         page.fill("#agency", "so noi vu tinh khanh hoa")
         page.click(".agency-check button")

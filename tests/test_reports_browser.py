@@ -5,33 +5,18 @@ file, markup in the report shown as text."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from helpers_browser import NEEDS_CHROMIUM
 from helpers_reports import jpeg_with_exif
 from helpers_server import serve
 from sqlalchemy import select
 
 from verify.models import Report
 
-CHROMIUM = "/usr/bin/chromium"
-
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+    *NEEDS_CHROMIUM,
 ]
-
-
-@pytest.fixture()
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def _phone(browser: Any, console: list[str]) -> Any:
