@@ -37,6 +37,7 @@ ENV_KEYS = (
     "SECRET_KEY",
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_ENABLED",
+    "VERIFY_FAST_PATH",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
     "CHINHDANH_ENV",
@@ -49,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "CHINHDANH_TRUSTED_PROXIES": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
+    "VERIFY_FAST_PATH": True,  # GET /api/v1/verify below Flask (verify/fastpath.py)
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,
     "CHINHDANH_ENV": "development",
@@ -63,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
 }
-BOOL_KEYS = {"RATELIMIT_ENABLED"}
+BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH"}
 INT_KEYS = {"CHINHDANH_TRUSTED_PROXIES", "HSTS_SECONDS", "ADMIN_IDLE_TIMEOUT_S"}
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 
@@ -154,13 +156,26 @@ _SECURITY_HEADER_ITEMS = tuple((name.lower(), name, value) for name, value in SE
 
 def _security_headers(response: Response) -> Response:
     # one pass over the response's headers, not one per security header: this runs
-    # on every response, the verification API's included
+    # on every response
     present = {name.lower() for name, _value in response.headers}
     response.headers.extend([(name, value) for low, name, value in _SECURITY_HEADER_ITEMS if low not in present])
     hsts = current_app.config["HSTS_SECONDS"]
     if hsts:
-        response.headers["Strict-Transport-Security"] = f"max-age={hsts}; includeSubDomains"
+        response.headers["Strict-Transport-Security"] = _hsts(hsts)
     return response
+
+
+def _hsts(seconds: int) -> str:
+    return f"max-age={seconds}; includeSubDomains"
+
+
+def security_header_list(app: Flask) -> list[tuple[str, str]]:
+    """Every security header a response of ``app`` carries (for the verification
+    fast path, which answers outside Flask's hooks)."""
+    headers = list(SECURITY_HEADERS.items())
+    if app.config["HSTS_SECONDS"]:
+        headers.append(("Strict-Transport-Security", _hsts(app.config["HSTS_SECONDS"])))
+    return headers
 
 
 def dispose_engines(app: Flask) -> None:
@@ -211,6 +226,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(importlib.import_module(name).bp)
     for name in CLI_MODULES:
         importlib.import_module(name).register_cli(app)
+    if app.config["VERIFY_FAST_PATH"]:
+        from verify.fastpath import FastVerify
+
+        app.wsgi_app = FastVerify(app, app.wsgi_app, security_header_list(app))  # type: ignore[method-assign]
     return app
 
 

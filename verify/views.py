@@ -44,8 +44,11 @@ def never_does_lines() -> list[Any]:
     return list(NEVER_DOES)
 
 
-def card_json(card: StaffCard) -> dict[str, Any]:
-    """What the printed card shows, and the official contacts to call back on."""
+def card_json(card: StaffCard, base: str | None = None) -> dict[str, Any]:
+    """What the printed card shows, and the official contacts to call back on.
+    ``base`` is PUBLIC_BASE_URL, read from the app when not given."""
+    if base is None:
+        base = base_url()
     return {
         "code": card.code,
         "name": card.name,
@@ -55,11 +58,11 @@ def card_json(card: StaffCard) -> dict[str, Any]:
         "phone_display": display_phone(card.phone) if card.phone else None,
         "email": card.email,
         "status": card.status.value,
-        "photo_url": f"{base_url()}/api/v1/staff/{card.code}/photo" if card.has_photo else None,
+        "photo_url": f"{base}/api/v1/staff/{card.code}/photo" if card.has_photo else None,
     }
 
 
-def result_json(result: Result) -> dict[str, Any]:
+def result_json(result: Result, base: str | None = None) -> dict[str, Any]:
     """The public answer: what the printed card shows, never more."""
     credential = None
     staff = None
@@ -76,7 +79,7 @@ def result_json(result: Result) -> dict[str, Any]:
             for name in ("agency", "agency_domain", "purpose"):
                 if name in result.claims:
                     credential[name] = result.claims[name]
-        staff = card_json(rec.staff)
+        staff = card_json(rec.staff, base)
     return {
         "verdict": result.verdict.value,
         "credential": credential,
