@@ -213,9 +213,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         session = g.pop("_db_session", None)
         if session is not None:
             session.close()
-        conn = g.pop("_db_conn", None)
-        if conn is not None:
-            conn.close()
 
     app.after_request(_security_headers)
     _register_errors(app)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select, and_, bindparam, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from keys.models import KeyPurpose, KeyState, SigningKey
@@ -108,8 +109,8 @@ class PreparedRead:
     matters of them: the SQL as SQLAlchemy compiles it for the dialect (casts and
     paramstyle included), the bind processors of the constants and the result
     processors of every column (enums, JSON, UTC datetimes), so rows come back
-    exactly as ``Connection.execute`` gives them. A disconnect invalidates the pooled
-    connection, as SQLAlchemy would."""
+    exactly as ``Connection.execute`` gives them. Errors are raised as SQLAlchemy
+    raises them (``DBAPIError``), and a dropped connection is invalidated."""
 
     sql: str
     positional: tuple[str, ...] | None
@@ -141,10 +142,14 @@ class PreparedRead:
         try:
             cursor.execute(self.sql, args)
             row = cursor.fetchone()
-        except Exception as exc:
-            if isinstance(exc, conn.dialect.loaded_dbapi.Error) and conn.dialect.is_disconnect(exc, raw, cursor):
+        except conn.dialect.loaded_dbapi.Error as exc:
+            dropped = conn.dialect.is_disconnect(exc, raw, cursor)
+            if dropped:
                 conn.invalidate(exc)
-            raise
+            dbapi_error = conn.dialect.loaded_dbapi.Error
+            raise DBAPIError.instance(
+                self.sql, args, exc, dbapi_error, connection_invalidated=dropped, dialect=conn.dialect
+            ) from exc
         finally:
             cursor.close()
         if row is None:

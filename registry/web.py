@@ -21,7 +21,6 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -43,16 +42,6 @@ def db() -> Session:
         g._db_session = current_app.extensions["chinhdanh.sessionmaker"]()
     session: Session = g._db_session
     return session
-
-
-def db_read() -> Connection:
-    """A bare autocommit connection for requests that only read (verification): no
-    ORM unit of work (a quarter of a verification's CPU) and no transaction around
-    the query. Closed at teardown."""
-    if "_db_conn" not in g:
-        g._db_conn = current_app.extensions["chinhdanh.read_engine"].connect()
-    conn: Connection = g._db_conn
-    return conn
 
 
 def master_key() -> MasterKey:

@@ -16,11 +16,12 @@ from conftest import BASE_URL, app_config
 from flask import Flask
 from helpers_client import every_state
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.test import TestResponse
 
 from app import create_app, dispose_engines
 from keys.crypto import MasterKey
+from keys.db import read_with_retry
 from keys.errors import KeysError
 from keys.jose import b64url_decode
 from registry import queries
@@ -204,19 +205,62 @@ def test_the_prepared_read_gives_the_rows_sqlalchemy_gives(
     assert found >= 10  # credentials were found, with their enums, JSON and datetimes
 
 
-def test_a_dropped_connection_is_invalidated_and_the_next_read_works(
-    app: Flask, database_url: str, session: Any, master: MasterKey, signing_key: Any
+def test_read_with_retry_tries_once_more_only_after_a_dropped_connection(app: Flask) -> None:
+    engine = app.extensions["chinhdanh.read_engine"]
+    calls: list[int] = []
+
+    def dropped(times: int) -> Any:
+        def read(conn: Any) -> str:
+            calls.append(1)
+            if len(calls) <= times:
+                raise DBAPIError("SELECT", {}, Exception("server closed the connection"), connection_invalidated=True)
+            return "answer"
+
+        return read
+
+    assert read_with_retry(engine, dropped(1)) == "answer" and len(calls) == 2
+    calls.clear()
+    with pytest.raises(DBAPIError):
+        read_with_retry(engine, dropped(2))
+    assert len(calls) == 2
+    calls.clear()
+
+    def broken(conn: Any) -> str:
+        calls.append(1)
+        raise DBAPIError("SELECT", {}, Exception("syntax error"), connection_invalidated=False)
+
+    with pytest.raises(DBAPIError):
+        read_with_retry(engine, broken)
+    assert len(calls) == 1  # not a dropped connection: no second try
+
+
+def test_verification_survives_the_server_dropping_every_connection(
+    app: Flask, database_url: str, session: Any, master: MasterKey, signing_key: Any, view_calls: list[str]
 ) -> None:
     if not database_url.startswith("postgresql"):
-        pytest.skip("needs TEST_DATABASE_URL pointing at PostgreSQL (a server that can drop a connection)")
+        pytest.skip("needs TEST_DATABASE_URL pointing at PostgreSQL (a server that can drop connections)")
+    token = every_state(session, master, BASE_URL)["valid"].token
     engine = app.extensions["chinhdanh.read_engine"]
     kid = signing_key.kid
-    with engine.connect() as conn:
+    client = app.test_client()
+    url = "/api/v1/verify?" + urlencode({"token": token})
+    assert client.get(url).json["verdict"] == "valid"  # type: ignore[index]
+    with engine.connect() as conn:  # the prepared read on a connection the server drops
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        with pytest.raises(Exception) as failure:
+        with pytest.raises(DBAPIError) as failure:
             queries.key_and_credential(conn, kid, "x")
-        assert conn.invalidated, failure.value
-    with engine.connect() as conn:
-        key, record = queries.key_and_credential(conn, kid, "x")
-        assert key is not None and key.kid == kid and record is None
+        assert failure.value.connection_invalidated and conn.invalidated
+    assert client.get(url).json["verdict"] == "valid"  # type: ignore[index]  # a new pooled connection
+    # as after a restart of the server: every pooled connection of the service is gone
+    session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    session.commit()
+    assert client.get(url).json["verdict"] == "valid"  # type: ignore[index]
+    assert view_calls == []  # answered below Flask, on its second try
+    page = client.get(f"/v/{token}", headers={"Accept": "application/json"})
+    assert page.status_code == 200 and page.json is not None and page.json["verdict"] == "valid"

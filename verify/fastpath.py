@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" codec error handler Flask parses with
 from flask import Flask
 
+from keys.db import read_with_retry
 from verify.agency import MAX_AGENCY_INPUT, agency_matcher
 from verify.tokens import verify_token
 from verify.views import EXPECT_TYPS, MAX_TOKEN_FIELD, result_json
@@ -82,14 +83,18 @@ class FastVerify:
         return [body]
 
     def answer(self, params: dict[str, str]) -> bytes:
-        with self.engine.connect() as conn:
-            result = verify_token(
+        now = datetime.now(UTC)
+        agency_matches = agency_matcher(params.get("agency", "")[:MAX_AGENCY_INPUT])
+        result = read_with_retry(
+            self.engine,
+            lambda conn: verify_token(
                 conn,
                 params.get("token", ""),
                 issuer=self.issuer,
-                now=datetime.now(UTC),
+                now=now,
                 typs=EXPECT_TYPS[params["expect"]],
-                agency_matches=agency_matcher(params.get("agency", "")[:MAX_AGENCY_INPUT]),
-            )
+                agency_matches=agency_matches,
+            ),
+        )
         text = self.dumps(result_json(result, self.issuer), separators=(",", ":"))
         return f"{text}\n".encode()

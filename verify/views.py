@@ -13,13 +13,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from keys import service as key_service
+from keys.db import read_with_retry
 from keys.errors import NoActiveKeyError
 from registry import statuslists
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
 from registry.errors import ValidationError
 from registry.normalize import display_phone
 from registry.queries import StaffCard
-from registry.web import base_url, csrf, db, db_read, master_key, now, wants_json
+from registry.web import base_url, csrf, db, master_key, now, wants_json
 from verify.agency import MAX_AGENCY_INPUT, agency_matcher
 from verify.messages import EXPLANATIONS, HEADLINES, NEVER_DOES
 from verify.tokens import ALL_TYPS, Result, verify_token
@@ -98,14 +99,14 @@ EXPECT_TYPS = {
 
 
 def _verify(token_text: str, agency: str = "", expect: str = "") -> Result:
-    """Verify, checking an assignment against the officer's agency when one is given."""
-    return verify_token(
-        db_read(),
-        token_text,
-        issuer=base_url(),
-        now=now(),
-        typs=EXPECT_TYPS[expect],
-        agency_matches=agency_matcher(agency),
+    """Verify, checking an assignment against the officer's agency when one is given,
+    on the read engine (autocommit, one round trip; see keys.db.make_read_engine)."""
+    issuer, checked_at, agency_matches = base_url(), now(), agency_matcher(agency)
+    return read_with_retry(
+        current_app.extensions["chinhdanh.read_engine"],
+        lambda conn: verify_token(
+            conn, token_text, issuer=issuer, now=checked_at, typs=EXPECT_TYPS[expect], agency_matches=agency_matches
+        ),
     )
 
 
