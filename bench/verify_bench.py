@@ -2,11 +2,13 @@
 served by gunicorn with the same settings on 127.0.0.1, measured in one run with wrk.
 
     .venv/bin/python bench/verify_bench.py [--seconds 5] [--rounds 4] [--connections 32]
-        [--gunicorn "SETTINGS"]... [--database URL]
+        [--gunicorn "SETTINGS"]... [--database URL] [--flask-view]
 
 The two servers are measured in alternating rounds (bare, verify, verify, bare, ...)
 so that a change in the machine's other load weighs on both alike; each figure is
-the median over the rounds, and the worst round's p99 is printed beside it. Without
+the median over the rounds, and the worst round's p99 is printed beside it.
+--flask-view adds a third server, the same app with VERIFY_FAST_PATH=false, to the
+same rounds: the request through Flask's view instead of verify/fastpath.py. Without
 --gunicorn it measures two settings: one thread per worker (the honest comparison:
 the bare endpoint is not held back by the GIL) and four threads per worker. Needs
 wrk (Debian package `wrk`). Without --database it uses a fresh SQLite file (the
@@ -101,19 +103,27 @@ def measure(settings: str, token: str, port_app: int, env: dict[str, str], args:
     ]
     query = "/api/v1/verify?" + urllib.parse.urlencode({"token": token})
     targets = {"bare": f"http://127.0.0.1:{port_bare}{query}", "verify": f"http://127.0.0.1:{port_app}{query}"}
-    rounds: dict[str, list[dict[str, Any]]] = {"bare": [], "verify": []}
+    if args.flask_view:  # the same app with the fast path off: what verify/fastpath.py brings
+        port_view = free_port()
+        servers.append(gunicorn(settings, "app:create_app()", port_view, {**env, "VERIFY_FAST_PATH": "false"}))
+        targets["view"] = f"http://127.0.0.1:{port_view}{query}"
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
     try:
         for url in targets.values():
             wait_up(url)
-        with urllib.request.urlopen(targets["verify"]) as resp:
-            verdict = json.loads(resp.read())["verdict"]
-        if verdict != "valid":  # the whole path or nothing: query, signature, answer
-            raise SystemExit(f"the demo token answers {verdict}, not valid")
+        for name in targets.keys() - {"bare"}:
+            with urllib.request.urlopen(targets[name]) as resp:
+                verdict = json.loads(resp.read())["verdict"]
+            if verdict != "valid":  # the whole path or nothing: query, signature, answer
+                raise SystemExit(
+                    f"the demo token answers {verdict}, not valid (with --database, give an empty database: "
+                    "demo data names the port of the run that made it)"
+                )
         for url in targets.values():
             wrk(url, 2, args.connections)  # warm up: imports, pools, caches
+        names = list(targets)
         for i in range(args.rounds):
-            order = ("bare", "verify") if i % 2 == 0 else ("verify", "bare")
-            for name in order:
+            for name in names if i % 2 == 0 else reversed(names):
                 rounds[name].append(wrk(targets[name], args.seconds, args.connections))
     finally:
         for server in servers:
@@ -130,6 +140,8 @@ def measure(settings: str, token: str, port_app: int, env: dict[str, str], args:
             "socket_errors": sorted({r["socket_errors"] for r in results}),
         }
     summary["ratio"] = summary["verify"]["rps"] / summary["bare"]["rps"]
+    if "view" in summary:
+        summary["ratio_view"] = summary["view"]["rps"] / summary["bare"]["rps"]
     return summary
 
 
@@ -141,6 +153,7 @@ def main() -> None:
     parser.add_argument("--gunicorn", action="append", help="gunicorn settings (repeatable)")
     parser.add_argument("--database")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON too")
+    parser.add_argument("--flask-view", action="store_true", help="measure the Flask view too (VERIFY_FAST_PATH=false)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -174,7 +187,10 @@ def main() -> None:
             f"gunicorn {settings}; wrk -t2 -c{args.connections}, {args.rounds} rounds of {args.seconds} s "
             f"each, alternating; database {db_kind}"
         )
-        for name, label in (("bare", "bare Flask endpoint"), ("verify", "/api/v1/verify")):
+        labels = (("bare", "bare Flask endpoint"), ("verify", "/api/v1/verify"), ("view", "  (the Flask view)"))
+        for name, label in labels:
+            if name not in summary:
+                continue
             r = summary[name]
             print(
                 f"  {label:20} {r['rps']:7.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms "
@@ -182,6 +198,8 @@ def main() -> None:
                 f"socket errors {', '.join(r['socket_errors'])}"
             )
         print(f"  ratio verify/bare: {summary['ratio']:.2f}", flush=True)
+        if "ratio_view" in summary:
+            print(f"  ratio Flask view/bare: {summary['ratio_view']:.2f}", flush=True)
     if args.json:
         print(json.dumps(summaries))
 
