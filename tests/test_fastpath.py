@@ -149,6 +149,34 @@ def test_a_query_string_of_raw_bytes_goes_to_flask(app: Flask, flask_only: Flask
     assert len(view_calls) == 1
 
 
+def test_percent_escapes_that_are_not_utf8_read_as_flask_reads_them(
+    app: Flask, flask_only: Flask, view_calls: list[str]
+) -> None:
+    for query in ("token=%FF%FE.%C3&agency=%C3%28", "token=abc%2Edef%2Eghi&expect=%20credential%20", "token&agency"):
+        got = app.test_client().get(f"/api/v1/verify?{query}")
+        want = flask_only.test_client().get(f"/api/v1/verify?{query}")
+        assert comparable(got) == comparable(want), query
+    assert view_calls == []
+
+
+def test_the_view_has_no_rate_limit_for_the_fast_path_to_skip(database_url: str, tmp_path: Path) -> None:
+    """The fast path does not consult the rate limiter. That is right only while the
+    view has no limit: a limit added to it would show here as X-RateLimit headers."""
+    apps = [
+        create_app(app_config(database_url, tmp_path / str(fast), RATELIMIT_ENABLED=True, VERIFY_FAST_PATH=fast))
+        for fast in (True, False)
+    ]
+    try:
+        for _ in range(3):
+            got, want = (a.test_client().get("/api/v1/verify?token=abc") for a in apps)
+            assert comparable(got) == comparable(want)
+            limited = [name for name, _ in want.headers.items() if name.lower().startswith(("x-ratelimit", "retry"))]
+            assert not limited
+    finally:
+        for a in apps:
+            dispose_engines(a)
+
+
 def test_security_headers_and_hsts_on_the_fast_path(database_url: str, tmp_path: Path) -> None:
     apps = [
         create_app(app_config(database_url, tmp_path / str(fast), HSTS_SECONDS=31536000, VERIFY_FAST_PATH=fast))
