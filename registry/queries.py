@@ -5,6 +5,7 @@ registry state through them."""
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -158,17 +159,19 @@ class PreparedRead:
         return tuple(value if process is None else process(value) for process, value in processors)
 
 
-_prepared: dict[tuple[int, str], PreparedRead] = {}
+# per dialect object (an engine has one), held weakly: a new engine's dialect can
+# never pick up a statement compiled for another that happened to have its address
+_prepared: weakref.WeakKeyDictionary[Dialect, dict[str, PreparedRead]] = weakref.WeakKeyDictionary()
 _prepared_lock = threading.Lock()
 
 
 def _prepared_for(conn: Connection, name: str, query: Select[*tuple[Any, ...]]) -> PreparedRead:
-    key = (id(conn.dialect), name)
-    prepared = _prepared.get(key)
+    by_name = _prepared.get(conn.dialect)
+    prepared = by_name.get(name) if by_name is not None else None
     if prepared is None:
         prepared = PreparedRead.compile(query, conn.dialect)
         with _prepared_lock:
-            _prepared[key] = prepared
+            _prepared.setdefault(conn.dialect, {})[name] = prepared
     return prepared
 
 
