@@ -472,7 +472,7 @@ def staff_status(code: str) -> Response:
     try:
         to = StaffStatus(to_raw)
     except ValueError:
-        raise ValidationError("unknown status", field="to") from None
+        raise ValidationError(N_("unknown status"), field="to") from None
     _confirmed()
     person = staff_service.change_status(db(), code[:64], to, actor=actor_name(), now=now(), reason=_reason())
     db().commit()
@@ -528,7 +528,7 @@ def credential_status(credential_id: str) -> Response:
     try:
         to = CredentialStatus(_form("to", 16))
     except ValueError:
-        raise ValidationError("unknown status", field="to") from None
+        raise ValidationError(N_("unknown status"), field="to") from None
     _confirmed()
     cred = credentials.change_status(
         db(), credential_id[:64], to, actor=actor_name(), now=now(), reason=_reason(), kind=CredentialKind.STAFF
@@ -727,7 +727,7 @@ def account_status(username: str) -> Response:
     try:
         to = AccountStatus(_form("to", 16))
     except ValueError:
-        raise ValidationError("unknown status", field="to") from None
+        raise ValidationError(N_("unknown status"), field="to") from None
     if to is AccountStatus.PENDING:
         raise ValidationError("use the reset button to send an account back to setup", field="to")
     me = current_admin()
@@ -871,7 +871,7 @@ def assignment_status(assignment_id: str) -> Response:
     try:
         to = CredentialStatus(_form("to", 16))
     except ValueError:
-        raise ValidationError("unknown status", field="to") from None
+        raise ValidationError(N_("unknown status"), field="to") from None
     _confirmed()
     assignment = assignment_service.change_status(
         db(), assignment_id[:64], to, actor=actor_name(), now=now(), reason=_reason()

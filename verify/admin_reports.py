@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from registry.auth import ALL_ROLES, actor_name, no_store, require_role
-from registry.errors import ValidationError
+from registry.errors import N_, ValidationError
 from registry.models import Credential, CredentialKind, CredentialStatus, Staff, StaffStatus
 from registry.models_admin import AdminRole
 from registry.views import STATUS_LABELS
@@ -183,7 +183,7 @@ def report_triage(reference: str) -> Response:
     try:
         to = ReportStatus(raw_to)
     except ValueError:
-        raise ValidationError("unknown status", field="to") from None
+        raise ValidationError(N_("unknown status"), field="to") from None
     note = request.form.get("note", "")
     if len(note) > triage.MAX_NOTE:
         raise ValidationError(f"note is longer than {triage.MAX_NOTE} characters", field="note")
