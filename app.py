@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -151,31 +151,25 @@ SECURITY_HEADERS = {
 }
 
 
-_SECURITY_HEADER_ITEMS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
-
-
-def _security_headers(response: Response) -> Response:
-    # one pass over the response's headers, not one per security header: this runs
-    # on every response
-    present = {name.lower() for name, _value in response.headers}
-    response.headers.extend([(name, value) for low, name, value in _SECURITY_HEADER_ITEMS if low not in present])
-    hsts = current_app.config["HSTS_SECONDS"]
-    if hsts:
-        response.headers["Strict-Transport-Security"] = _hsts(hsts)
-    return response
-
-
-def _hsts(seconds: int) -> str:
-    return f"max-age={seconds}; includeSubDomains"
-
-
 def security_header_list(app: Flask) -> list[tuple[str, str]]:
-    """Every security header a response of ``app`` carries (for the verification
-    fast path, which answers outside Flask's hooks)."""
+    """Every security header a response of ``app`` carries, built once at start-up:
+    the Flask hook adds them and the verification fast path sends them."""
     headers = list(SECURITY_HEADERS.items())
     if app.config["HSTS_SECONDS"]:
-        headers.append(("Strict-Transport-Security", _hsts(app.config["HSTS_SECONDS"])))
+        headers.append(("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"))
     return headers
+
+
+def _add_security_headers(app: Flask, headers: list[tuple[str, str]]) -> None:
+    items = [(name.lower(), name, value) for name, value in headers]
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        # one pass over the response's headers, not one per security header: this
+        # runs on every response; a view's own header (a stricter CSP) stays
+        present = {name.lower() for name, _value in response.headers}
+        response.headers.extend([(name, value) for low, name, value in items if low not in present])
+        return response
 
 
 def dispose_engines(app: Flask) -> None:
@@ -214,7 +208,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    app.after_request(_security_headers)
+    security_headers = security_header_list(app)
+    _add_security_headers(app, security_headers)
     _register_errors(app)
 
     import importlib
@@ -226,7 +221,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["VERIFY_FAST_PATH"]:
         from verify.fastpath import FastVerify
 
-        app.wsgi_app = FastVerify(app, app.wsgi_app, security_header_list(app))  # type: ignore[method-assign]
+        app.wsgi_app = FastVerify(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
     return app
 
 

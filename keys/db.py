@@ -122,17 +122,15 @@ def read_with_retry(engine: Engine, read: Callable[[Connection], T]) -> T:
     the connection (a restart, an idle timeout), the whole pool is let go, as its
     other connections are most likely dead too, and the read runs once more on a new
     connection; any other error, or a second drop, is raised."""
-    for attempt in (1, 2):
-        conn = engine.connect()
-        try:
+    try:
+        with engine.connect() as conn:
             return read(conn)
-        except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-            engine.dispose(close=False)
-        finally:
-            conn.close()
-    raise AssertionError("unreachable")
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        engine.dispose(close=False)
+    with engine.connect() as conn:
+        return read(conn)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

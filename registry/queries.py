@@ -4,7 +4,6 @@ registry state through them."""
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,16 +62,18 @@ _STAFF_COLUMNS = (
 )
 
 
-def _card(row: Any) -> StaffCard:
+def _card(values: Any) -> StaffCard:
+    """A card from the values of ``_STAFF_COLUMNS``, in that order (a row or a slice)."""
+    code, name, title, unit, phone, email, status, photo_mime = values
     return StaffCard(
-        code=row.code,
-        name=row.name,
-        title=row.title,
-        unit=row.unit,
-        phone=row.phone,
-        email=row.email,
-        status=row.status,
-        has_photo=row.photo_mime is not None,
+        code=code,
+        name=name,
+        title=title,
+        unit=unit,
+        phone=phone,
+        email=email,
+        status=status,
+        has_photo=photo_mime is not None,
     )
 
 
@@ -159,20 +160,10 @@ class PreparedRead:
         return tuple(value if process is None else process(value) for process, value in processors)
 
 
-# per dialect object (an engine has one), held weakly: a new engine's dialect can
-# never pick up a statement compiled for another that happened to have its address
-_prepared: weakref.WeakKeyDictionary[Dialect, dict[str, PreparedRead]] = weakref.WeakKeyDictionary()
-_prepared_lock = threading.Lock()
-
-
-def _prepared_for(conn: Connection, name: str, query: Select[*tuple[Any, ...]]) -> PreparedRead:
-    by_name = _prepared.get(conn.dialect)
-    prepared = by_name.get(name) if by_name is not None else None
-    if prepared is None:
-        prepared = PreparedRead.compile(query, conn.dialect)
-        with _prepared_lock:
-            _prepared.setdefault(conn.dialect, {})[name] = prepared
-    return prepared
+# _VERIFY_QUERY compiled per dialect object (an engine has one), held weakly: a new
+# engine's dialect can never pick up a statement compiled for another that happened
+# to have its address. Two threads compiling it at once store the same statement.
+_verify_reads: weakref.WeakKeyDictionary[Dialect, PreparedRead] = weakref.WeakKeyDictionary()
 
 
 def key_and_credential(
@@ -182,14 +173,16 @@ def key_and_credential(
     key signed it, the credential ``jti`` with its holder. Takes a session or, on the
     hot path, a bare connection (no ORM unit of work to open and close)."""
     conn = _connection(db)
-    row = _prepared_for(conn, "verify", _VERIFY_QUERY).first(conn, {"kid": kid, "jti": jti})
+    prepared = _verify_reads.get(conn.dialect)
+    if prepared is None:
+        prepared = _verify_reads[conn.dialect] = PreparedRead.compile(_VERIFY_QUERY, conn.dialect)
+    row = prepared.first(conn, {"kid": kid, "jti": jti})
     if row is None:
         return None, None
     (kid_, state, public_jwk, cred_id, kind, cred_status, issued_at, not_before, expires_at, *staff) = row
     key = KeyRecord(kid=kid_, state=state, public_jwk=public_jwk)
     if cred_id is None:
         return key, None
-    code, name, title, unit, phone, email, staff_status, photo_mime = staff
     return key, CredentialRecord(
         id=cred_id,
         kind=kind,
@@ -197,16 +190,7 @@ def key_and_credential(
         issued_at=issued_at,
         not_before=not_before,
         expires_at=expires_at,
-        staff=StaffCard(
-            code=code,
-            name=name,
-            title=title,
-            unit=unit,
-            phone=phone,
-            email=email,
-            status=staff_status,
-            has_photo=photo_mime is not None,
-        ),
+        staff=_card(staff),
     )
 
 

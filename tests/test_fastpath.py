@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,20 @@ from registry.staff import get_staff, set_photo
 from verify.fastpath import FastVerify
 
 VIEW = "verify.api_verify"
+
+
+@contextmanager
+def both_paths(database_url: str, tmp_path: Path, **config: Any) -> Iterator[tuple[Flask, Flask]]:
+    """The service with ``config``, with the fast path on and off, on one database."""
+    apps = tuple(
+        create_app(app_config(database_url, tmp_path / f"fast-{fast}", VERIFY_FAST_PATH=fast, **config))
+        for fast in (True, False)
+    )
+    try:
+        yield apps[0], apps[1]
+    finally:
+        for application in apps:
+            dispose_engines(application)
 
 
 @pytest.fixture()
@@ -162,36 +177,22 @@ def test_percent_escapes_that_are_not_utf8_read_as_flask_reads_them(
 def test_the_view_has_no_rate_limit_for_the_fast_path_to_skip(database_url: str, tmp_path: Path) -> None:
     """The fast path does not consult the rate limiter. That is right only while the
     view has no limit: a limit added to it would show here as X-RateLimit headers."""
-    apps = [
-        create_app(app_config(database_url, tmp_path / str(fast), RATELIMIT_ENABLED=True, VERIFY_FAST_PATH=fast))
-        for fast in (True, False)
-    ]
-    try:
+    with both_paths(database_url, tmp_path, RATELIMIT_ENABLED=True) as apps:
         for _ in range(3):
             got, want = (a.test_client().get("/api/v1/verify?token=abc") for a in apps)
             assert comparable(got) == comparable(want)
             limited = [name for name, _ in want.headers.items() if name.lower().startswith(("x-ratelimit", "retry"))]
             assert not limited
-    finally:
-        for a in apps:
-            dispose_engines(a)
 
 
 def test_security_headers_and_hsts_on_the_fast_path(database_url: str, tmp_path: Path) -> None:
-    apps = [
-        create_app(app_config(database_url, tmp_path / str(fast), HSTS_SECONDS=31536000, VERIFY_FAST_PATH=fast))
-        for fast in (True, False)
-    ]
-    try:
+    with both_paths(database_url, tmp_path, HSTS_SECONDS=31536000) as apps:
         got, want = (a.test_client().get("/api/v1/verify?token=abc") for a in apps)
         assert comparable(got) == comparable(want)
         assert got.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
         assert got.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in got.headers["Content-Security-Policy"]
         assert got.json is not None and got.json["verdict"] == "malformed"
-    finally:
-        for a in apps:
-            dispose_engines(a)
 
 
 def test_a_failure_below_flask_is_answered_by_the_view(

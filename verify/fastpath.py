@@ -24,10 +24,9 @@ from urllib.parse import parse_qsl
 import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" codec error handler Flask parses with
 from flask import Flask
 
-from keys.db import read_with_retry
-from verify.agency import MAX_AGENCY_INPUT, agency_matcher
-from verify.tokens import verify_token
-from verify.views import EXPECT_TYPS, MAX_TOKEN_FIELD, result_json
+from verify.agency import MAX_AGENCY_INPUT
+from verify.tokens import verify_on
+from verify.views import EXPECT_TYPS, MAX_TOKEN_FIELD, expect_value, result_json
 
 log = logging.getLogger("chinhdanh.fastpath")
 
@@ -53,8 +52,8 @@ def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
         if name not in PARAMS:
             return None
         params.setdefault(name, value)
-    expect = params.get("expect", "").strip().lower()
-    if expect not in EXPECT_TYPS or len(params.get("token", "")) > MAX_TOKEN_FIELD:
+    expect = expect_value(params.get("expect", ""))
+    if expect is None or len(params.get("token", "")) > MAX_TOKEN_FIELD:
         return None  # the view's 400 and 413
     params["expect"] = expect
     return params
@@ -83,18 +82,13 @@ class FastVerify:
         return [body]
 
     def answer(self, params: dict[str, str]) -> bytes:
-        now = datetime.now(UTC)
-        agency_matches = agency_matcher(params.get("agency", "")[:MAX_AGENCY_INPUT])
-        result = read_with_retry(
+        result = verify_on(
             self.engine,
-            lambda conn: verify_token(
-                conn,
-                params.get("token", ""),
-                issuer=self.issuer,
-                now=now,
-                typs=EXPECT_TYPS[params["expect"]],
-                agency_matches=agency_matches,
-            ),
+            params.get("token", ""),
+            issuer=self.issuer,
+            now=datetime.now(UTC),
+            typs=EXPECT_TYPS[params["expect"]],
+            agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param
         )
         text = self.dumps(result_json(result, self.issuer), separators=(",", ":"))
         return f"{text}\n".encode()

@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from keys import jose
+from keys.db import read_with_retry
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.models import KeyState
 from keys.service import public_key
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP, cards_block, effective_status
 from registry.models import CredentialKind
 from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential
+from verify.agency import agency_matcher
 from verify.claims import extract_token, required_claims
 from verify.verdicts import STATE_BY_ENTRY, EntryState, Facts, Verdict, decide
 
@@ -104,3 +106,17 @@ def verify_token(
         agency_matches=agency,
     )
     return Result(decide(facts, now=now), now, kind=kind, claims=claims, credential=record, token=parsed.raw)
+
+
+def verify_on(
+    read_engine: Engine, text: str, *, issuer: str, now: datetime, typs: frozenset[str], agency: str = ""
+) -> Result:
+    """``verify_token`` on a connection of the read engine (autocommit, one round
+    trip; see keys.db.make_read_engine), checking an assignment against the
+    officer's ``agency`` when one is given. The verify view and the fast path both
+    answer with this."""
+    agency_matches = agency_matcher(agency)
+    return read_with_retry(
+        read_engine,
+        lambda conn: verify_token(conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches),
+    )

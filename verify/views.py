@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from keys import service as key_service
-from keys.db import read_with_retry
 from keys.errors import NoActiveKeyError
 from registry import statuslists
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
@@ -21,9 +20,9 @@ from registry.errors import ValidationError
 from registry.normalize import display_phone
 from registry.queries import StaffCard
 from registry.web import base_url, csrf, db, master_key, now, wants_json
-from verify.agency import MAX_AGENCY_INPUT, agency_matcher
+from verify.agency import MAX_AGENCY_INPUT
 from verify.messages import EXPLANATIONS, HEADLINES, NEVER_DOES
-from verify.tokens import ALL_TYPS, Result, verify_token
+from verify.tokens import ALL_TYPS, Result, verify_on
 from verify.verdicts import Verdict
 
 bp = Blueprint("verify", __name__)
@@ -99,15 +98,22 @@ EXPECT_TYPS = {
 
 
 def _verify(token_text: str, agency: str = "", expect: str = "") -> Result:
-    """Verify, checking an assignment against the officer's agency when one is given,
-    on the read engine (autocommit, one round trip; see keys.db.make_read_engine)."""
-    issuer, checked_at, agency_matches = base_url(), now(), agency_matcher(agency)
-    return read_with_retry(
+    """Verify, checking an assignment against the officer's agency when one is given."""
+    return verify_on(
         current_app.extensions["chinhdanh.read_engine"],
-        lambda conn: verify_token(
-            conn, token_text, issuer=issuer, now=checked_at, typs=EXPECT_TYPS[expect], agency_matches=agency_matches
-        ),
+        token_text,
+        issuer=base_url(),
+        now=now(),
+        typs=EXPECT_TYPS[expect],
+        agency=agency,
     )
+
+
+def expect_value(value: object) -> str | None:
+    """``expect`` as a key of EXPECT_TYPS, or None when it is none of them."""
+    if not isinstance(value, str) or value.strip().lower() not in EXPECT_TYPS:
+        return None
+    return value.strip().lower()
 
 
 def _expect_param() -> str:
@@ -117,9 +123,10 @@ def _expect_param() -> str:
         payload = request.get_json(silent=True)
         if isinstance(payload, dict) and "expect" in payload:
             value = payload["expect"]
-    if not isinstance(value, str) or value.strip().lower() not in EXPECT_TYPS:
+    expect = expect_value(value)
+    if expect is None:
         raise ValidationError("expect must be assignment or credential", field="expect")
-    return value.strip().lower()
+    return expect
 
 
 def _agency_param() -> str:
