@@ -21,6 +21,9 @@ class Verdict(StrEnum):
     MALFORMED = "malformed"
     KEY_REVOKED = "key_revoked"
     WRONG_AGENCY = "wrong_agency"
+    # a full URL of another site, whatever token it carries: a genuine token copied
+    # into a QR that sends phones elsewhere is the mark of a forged card
+    FOREIGN_SITE = "foreign_site"
 
 
 class EntryState(StrEnum):
