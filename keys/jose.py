@@ -87,7 +87,8 @@ def compact_json(value: Any) -> bytes:
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(b64url_decode(segment).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: a segment of nested arrays a thousand deep fits in the size cap
         raise MalformedTokenError(f"{what} is not JSON") from exc
     if not isinstance(value, dict):
         raise MalformedTokenError(f"{what} is not a JSON object")
@@ -120,7 +121,8 @@ def parse_token(token: str | bytes, *, typs: frozenset[str]) -> ParsedToken:
     header = _json_object(parts[0], "header")
     if header.get("alg") != ALG:
         raise MalformedTokenError("alg must be EdDSA")
-    if header.get("typ") not in typs:
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ not in typs:  # a list or object is not hashable
         raise MalformedTokenError("unexpected typ")
     kid = header.get("kid")
     if not isinstance(kid, str) or not KID_RE.match(kid):

@@ -127,3 +127,31 @@ def test_status_list_refuses_decompression_bomb():
         statuslist.decode_lst(bomb)
     with pytest.raises(MalformedTokenError):
         statuslist.decode_lst("!!!")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "EdDSA", "typ": ["staff-credential+jwt"], "kid": "k" * 43},
+        {"alg": "EdDSA", "typ": {"staff-credential+jwt": 1}, "kid": "k" * 43},
+        {"alg": ["EdDSA"], "typ": "staff-credential+jwt", "kid": "k" * 43},
+        {"alg": "EdDSA", "typ": "staff-credential+jwt", "kid": ["k" * 43]},
+        {"alg": "EdDSA", "typ": None, "kid": "k" * 43},
+    ],
+)
+def test_header_members_of_the_wrong_type_are_malformed(header):
+    segment = jose.b64url_encode(json.dumps(header).encode())
+    token = f"{segment}.{jose.b64url_encode(b'{}')}.{jose.b64url_encode(bytes(64))}"
+    with pytest.raises(MalformedTokenError):
+        jose.parse_token(token, typs=frozenset({"staff-credential+jwt"}))
+
+
+@pytest.mark.parametrize("segment", ["header", "payload"])
+def test_deeply_nested_json_in_a_token_is_malformed(segment):
+    header = jose.b64url_encode(json.dumps({"alg": "EdDSA", "typ": "staff-credential+jwt", "kid": "k" * 43}).encode())
+    nested = jose.b64url_encode(b"[" * 1400 + b"]" * 1400)
+    parts = [nested, jose.b64url_encode(b"{}")] if segment == "header" else [header, nested]
+    token = ".".join([*parts, jose.b64url_encode(bytes(64))])
+    assert len(token) < jose.MAX_TOKEN_BYTES
+    with pytest.raises(MalformedTokenError):
+        jose.parse_token(token, typs=frozenset({"staff-credential+jwt"}))
