@@ -9,6 +9,7 @@ ASCII (IDNA), web addresses as ``host/path`` without scheme, ``www.`` or trailin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -50,6 +51,9 @@ FREE_MAIL_DOMAINS = frozenset(
     }
 )
 DROPPED_HOST_PREFIXES = ("www.", "m.")
+# The kinds an officer can call or write to, in the order they are shown: a phone
+# first, since calling back is the check the Board asks for.
+CONTACT_ORDER = {ChannelKind.PHONE: 0, ChannelKind.EMAIL: 1, ChannelKind.URL: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,12 @@ def remove_channel(session: Session, *, kind: ChannelKind, value: str, actor: st
     session.flush()
     audit.append(session, actor=actor, action="channel.remove", target=f"{kind.value}:{normal}", now=now)
     return record
+
+
+def contact_order(channels: Iterable[ChannelRecord]) -> tuple[ChannelRecord, ...]:
+    """The channels an officer can call or write to (``CONTACT_ORDER``), phones first."""
+    contacts = (c for c in channels if c.kind in CONTACT_ORDER)
+    return tuple(sorted(contacts, key=lambda c: (CONTACT_ORDER[c.kind], c.value)))
 
 
 def list_channels(session: Session, kind: ChannelKind | None = None) -> list[ChannelRecord]:

@@ -15,7 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from keys.models import KeyPurpose, KeyState, SigningKey
+from registry.channels import ChannelRecord, contact_order
 from registry.models import Credential, CredentialKind, CredentialStatus, Staff, StaffStatus
+from registry.models_lookup import OfficialChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,15 @@ class PreparedRead:
         return cls(str(compiled), positional, constants, processors)
 
     def first(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        rows = self._run(conn, params, lambda cursor: [row] if (row := cursor.fetchone()) is not None else [])
+        return rows[0] if rows else None
+
+    def all(self, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._run(conn, params, lambda cursor: list(cursor.fetchall()))
+
+    def _run(
+        self, conn: Connection, params: dict[str, Any], fetch: Callable[[Any], list[Any]]
+    ) -> list[tuple[Any, ...]]:
         values = {**self.constants, **params}
         args: Any = tuple(values[name] for name in self.positional) if self.positional is not None else values
         raw = conn.connection.dbapi_connection
@@ -143,7 +154,7 @@ class PreparedRead:
         cursor = raw.cursor()
         try:
             cursor.execute(self.sql, args)
-            row = cursor.fetchone()
+            rows = fetch(cursor)
         except conn.dialect.loaded_dbapi.Error as exc:
             dropped = conn.dialect.is_disconnect(exc, raw, cursor)
             if dropped:
@@ -154,16 +165,28 @@ class PreparedRead:
             ) from exc
         finally:
             cursor.close()
-        if row is None:
-            return None
-        processors = zip(self.processors, row, strict=True)
-        return tuple(value if process is None else process(value) for process, value in processors)
+        return [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(self.processors, row, strict=True)
+            )
+            for row in rows
+        ]
 
 
-# _VERIFY_QUERY compiled per dialect object (an engine has one), held weakly: a new
-# engine's dialect can never pick up a statement compiled for another that happened
-# to have its address. Two threads compiling it at once store the same statement.
-_verify_reads: weakref.WeakKeyDictionary[Dialect, PreparedRead] = weakref.WeakKeyDictionary()
+# Each hot-path query compiled per dialect object (an engine has one), held weakly: a
+# new engine's dialect can never pick up a statement compiled for another that
+# happened to have its address. Two threads compiling one at once store the same.
+_Compiled = weakref.WeakKeyDictionary[Dialect, PreparedRead]
+_verify_reads: _Compiled = weakref.WeakKeyDictionary()
+_contact_reads: _Compiled = weakref.WeakKeyDictionary()
+
+
+def _prepared_for(reads: _Compiled, query: Select[*tuple[Any, ...]], conn: Connection) -> PreparedRead:
+    prepared = reads.get(conn.dialect)
+    if prepared is None:
+        prepared = reads[conn.dialect] = PreparedRead.compile(query, conn.dialect)
+    return prepared
 
 
 def key_and_credential(
@@ -173,10 +196,7 @@ def key_and_credential(
     key signed it, the credential ``jti`` with its holder. Takes a session or, on the
     hot path, a bare connection (no ORM unit of work to open and close)."""
     conn = _connection(db)
-    prepared = _verify_reads.get(conn.dialect)
-    if prepared is None:
-        prepared = _verify_reads[conn.dialect] = PreparedRead.compile(_VERIFY_QUERY, conn.dialect)
-    row = prepared.first(conn, {"kid": kid, "jti": jti})
+    row = _prepared_for(_verify_reads, _VERIFY_QUERY, conn).first(conn, {"kid": kid, "jti": jti})
     if row is None:
         return None, None
     (kid_, state, public_jwk, cred_id, kind, cred_status, issued_at, not_before, expires_at, *staff) = row
@@ -224,9 +244,34 @@ def staff_card(session: Session, code: str) -> StaffCard | None:
     return _card(row) if row is not None else None
 
 
-def staff_photo(session: Session, code: str) -> tuple[bytes, str] | None:
-    """The photo of an active or suspended staff member (what their card shows)."""
-    row = session.execute(select(Staff.photo, Staff.photo_mime).where(Staff.code == code.strip().upper())).first()
+def staff_photo(session: Session, code: str, *, include_departed: bool = False) -> tuple[bytes, str] | None:
+    """The photo of an active or suspended staff member (what their card shows), or
+    None. A departed person's is never served to the public: their old card is the
+    likeliest prop of an impostor. The console asks with ``include_departed``."""
+    query = select(Staff.photo, Staff.photo_mime).where(Staff.code == code.strip().upper())
+    if not include_departed:
+        query = query.where(Staff.status != StaffStatus.DEPARTED)
+    row = session.execute(query).first()
     if row is None or row.photo is None or row.photo_mime is None:
         return None
     return bytes(row.photo), str(row.photo_mime)
+
+
+def held_by_former_or_suspended(session: Session, *conditions: Any) -> bool:
+    """Whether a staff member matching ``conditions`` is departed or suspended: their
+    own phone or email then is not a contact of the Centre's to call back on."""
+    query = select(Staff.id).where(*conditions, Staff.status != StaffStatus.ACTIVE).limit(1)
+    return session.execute(query).first() is not None
+
+
+# every channel (a handful): contact_order keeps the kinds one can call or write to
+_CONTACTS_QUERY = select(OfficialChannel.kind, OfficialChannel.value, OfficialChannel.label)
+
+
+def official_contacts(db: Session | Connection) -> tuple[ChannelRecord, ...]:
+    """The Centre's official channels an officer can call or write to, in the order
+    to show them (``registry.channels.contact_order``). Takes a session or, on the
+    verification's hot path, a bare connection."""
+    conn = _connection(db)
+    rows = _prepared_for(_contact_reads, _CONTACTS_QUERY, conn).all(conn, {})
+    return contact_order(ChannelRecord(kind=kind, value=value, label=label) for kind, value, label in rows)

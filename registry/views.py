@@ -406,7 +406,7 @@ def staff_edit(code: str) -> Response | tuple[str, int] | str:
 @bp.get("/staff/<code>/photo")
 @require_role(*ALL_ROLES)
 def staff_photo(code: str) -> Response:
-    found = load_photo(db(), code[:64])
+    found = load_photo(db(), code[:64], include_departed=True)  # the console keeps every record
     if found is None:
         abort(404)
     return Response(found[0], mimetype=found[1])
