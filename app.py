@@ -23,8 +23,9 @@ from werkzeug.wrappers import Response
 
 from keys.crypto import MasterKey
 from keys.db import make_engine, make_read_engine, make_sessionmaker
-from keys.errors import KeysError
+from keys.errors import KeysError, MalformedTokenError
 from registry.errors import RegistryError
+from verify.claims import origin
 
 log = logging.getLogger("chinhdanh")
 
@@ -132,6 +133,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if not app.config.get("CHINHDANH_MASTER_KEY"):
         app.config["CHINHDANH_MASTER_KEY"] = _secret_file(instance / "master.key", MasterKey.generate_b64, "master key")
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    try:
+        # computed once: every presented URL is compared with it (the foreign_site verdict)
+        app.extensions["chinhdanh.own_origin"] = origin(app.config["PUBLIC_BASE_URL"])
+    except MalformedTokenError as exc:
+        raise ConfigError("PUBLIC_BASE_URL must be an absolute URL, such as https://xacminh.example.vn") from exc
     try:
         app.extensions["chinhdanh.master_key"] = MasterKey.from_b64(app.config["CHINHDANH_MASTER_KEY"])
     except KeysError as exc:

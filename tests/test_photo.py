@@ -109,10 +109,11 @@ def test_junk_uploads_get_4xx(client: Any, data: bytes, status: int, code: str) 
     assert 'id="photo-error"' in page.get_data(as_text=True)
 
 
-def test_foreign_qr_is_malformed_not_an_error(client: Any) -> None:
+def test_qr_of_another_website_is_foreign_site_not_an_error(client: Any) -> None:
     resp = client.post("/api/v1/verify/image", data={"image": (io.BytesIO(_foreign_qr()), "x.png")})
     assert resp.status_code == 200
-    assert resp.json["verdict"] == "malformed"
+    assert resp.json["verdict"] == "foreign_site"
+    assert resp.json["foreign_host"] == "example.com"
 
 
 @pytest.mark.parametrize(

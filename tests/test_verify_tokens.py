@@ -272,7 +272,8 @@ def test_api_get_post_json_form_and_url(client, cred):
         assert resp.json["verdict"] == "valid"
         assert resp.json["staff"]["code"] == "TTTT-001"
         assert resp.json["staff"]["phone_display"] == "0912 345 678"
-        assert set(resp.json) == {"verdict", "credential", "staff", "checked_at"}
+        assert set(resp.json) == {"verdict", "foreign_host", "credential", "staff", "official_contacts", "checked_at"}
+        assert resp.json["foreign_host"] is None
 
 
 def test_api_attacks_answer_200_with_verdict_never_500(client, cred):

@@ -89,7 +89,7 @@ def read_presented(text: str, *, own_origin: str) -> Presented:
     looks like a URL but cannot be parsed as one.
     """
     text = text.strip()
-    if not _URL_MARKS & set(text):
+    if not any(mark in text for mark in _URL_MARKS):  # a bare token: the common case, kept cheap
         return Presented(text)
     try:
         parts = urlsplit(text)
@@ -121,7 +121,11 @@ def read_presented(text: str, *, own_origin: str) -> Presented:
 
 
 def _shown(host: str) -> str:
-    return host[:MAX_HOST_SHOWN]
+    """``host`` as the verdict names it: every character that is not printable ASCII
+    escaped (``\u043e``), so a look-alike letter, an invisible one or a direction
+    mark cannot make the foreign host read as the service's own."""
+    escaped = (c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in host)
+    return "".join(escaped)[:MAX_HOST_SHOWN]
 
 
 def required_claims(claims: dict[str, Any], issuer: str) -> None:

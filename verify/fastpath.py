@@ -25,8 +25,9 @@ import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" codec e
 from flask import Flask
 
 from verify.agency import MAX_AGENCY_INPUT
+from verify.answers import result_json
 from verify.tokens import verify_on
-from verify.views import EXPECT_TYPS, MAX_TOKEN_FIELD, expect_value, result_json
+from verify.views import EXPECT_TYPS, MAX_TOKEN_FIELD, expect_value
 
 log = logging.getLogger("chinhdanh.fastpath")
 
@@ -66,6 +67,7 @@ class FastVerify:
         self.next = wsgi_app
         self.engine = app.extensions["chinhdanh.read_engine"]
         self.issuer = str(app.config["PUBLIC_BASE_URL"])
+        self.own_origin = str(app.extensions["chinhdanh.own_origin"])
         self.dumps = app.json.dumps
         self.headers = [("Content-Type", "application/json"), *security_headers]
 
@@ -86,6 +88,7 @@ class FastVerify:
             self.engine,
             params.get("token", ""),
             issuer=self.issuer,
+            own_origin=self.own_origin,
             now=datetime.now(UTC),
             typs=EXPECT_TYPS[params["expect"]],
             agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param

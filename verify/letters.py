@@ -34,7 +34,7 @@ bp = Blueprint("letters", __name__)
 
 ASSIGNMENT_TYPS = frozenset({ASSIGNMENT_TYP})
 SHOWN = frozenset({Verdict.VALID, Verdict.NOT_YET_VALID})  # a letter that starts later is still the Centre's
-NOT_A_LETTER = frozenset({Verdict.MALFORMED, Verdict.UNKNOWN_KEY, Verdict.BAD_SIGNATURE})
+NOT_A_LETTER = frozenset({Verdict.MALFORMED, Verdict.UNKNOWN_KEY, Verdict.BAD_SIGNATURE, Verdict.FOREIGN_SITE})
 REFUSAL_STATUS = {Verdict.SUSPENDED: 403}  # may be reinstated; every other withdrawal is 410
 PDF_RATE_LIMIT = "20 per minute"  # a render costs about 0.3 s of CPU; a person needs one or two
 QR_HTML_SCALE = 6  # px per module of the page's QR image: sharp when printed at 40 mm

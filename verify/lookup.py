@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry.channels import FREE_MAIL_DOMAINS, ChannelRecord, list_channels, parse_host, split_url
+from registry.channels import FREE_MAIL_DOMAINS, ChannelRecord, contact_order, list_channels, parse_host, split_url
 from registry.errors import ValidationError
 from registry.models import Staff, StaffStatus
 from registry.models_lookup import ChannelKind
 from registry.normalize import STAFF_CODE_RE, fold_name, nfc, parse_email, parse_phone
-from registry.queries import StaffCard, working_staff_cards
+from registry.queries import StaffCard, held_by_former_or_suspended, working_staff_cards
 from verify.identifiers import ImpostorRecord, impostor_record, normalize_account, normalize_link
 
 MAX_QUERY = 300  # longer than any phone, email, name or profile link an officer types
@@ -259,9 +259,9 @@ def email_warnings(email: str, channels: list[ChannelRecord]) -> list[LookupWarn
     return host_warnings(domain, channels)
 
 
-def _channel_for(query: Query, channels: list[ChannelRecord]) -> ChannelRecord | None:
+def _channel_for(query: Query, channels: list[ChannelRecord], *, exact_only: bool = False) -> ChannelRecord | None:
     """The official channel ``query`` is, or falls under (a mailbox or page of an
-    official domain or site)."""
+    official domain or site). With ``exact_only``, only a channel listed as it is."""
     exact = {
         QueryKind.PHONE: ChannelKind.PHONE,
         QueryKind.EMAIL: ChannelKind.EMAIL,
@@ -273,7 +273,7 @@ def _channel_for(query: Query, channels: list[ChannelRecord]) -> ChannelRecord |
     for ch in channels:
         if ch.kind is exact and ch.value == query.normal:
             return ch
-    if query.kind in (QueryKind.EMAIL, QueryKind.URL, QueryKind.DOMAIN):
+    if not exact_only and query.kind in (QueryKind.EMAIL, QueryKind.URL, QueryKind.DOMAIN):
         host = query.normal.rsplit("@", 1)[1] if query.kind is QueryKind.EMAIL else query.normal.split("/", 1)[0]
         for ch in channels:
             if ch.kind is ChannelKind.DOMAIN and _under(host, ch.value):
@@ -319,24 +319,22 @@ def _staff_for(session: Session, query: Query) -> tuple[Query, list[StaffCard]]:
     return query, []
 
 
-def official_contacts(channels: list[ChannelRecord]) -> tuple[ChannelRecord, ...]:
-    """The Centre's contacts an officer can call or write to: phones first."""
-    order = {ChannelKind.PHONE: 0, ChannelKind.EMAIL: 1, ChannelKind.URL: 2}
-    return tuple(sorted((c for c in channels if c.kind in order), key=lambda c: (order[c.kind], c.value)))
-
-
 def lookup(session: Session, text: str, *, now: datetime) -> LookupResult:
     """Look ``text`` up; raise ValidationError if it is not something to look up.
 
     Official data wins over reports: a staff member's own number answers
     ``official_staff`` even if a report names it (the warning ``also_reported`` says
     so). A suspended staff member is listed with a warning but is not an answer of
-    ``official_staff``; departed staff are not listed at all.
+    ``official_staff``; departed staff are not listed at all. Whose own phone and
+    email the answer may show is the view's rule (``verify.answers``).
     """
     query = classify(text)
     channels = list_channels(session)
     query, staff = _staff_for(session, query)
-    channel = _channel_for(query, channels)
+    # a former or suspended person's own mailbox at an official domain is theirs, not
+    # the Centre's: it is an official channel only if listed as one itself
+    personal = query.kind is QueryKind.EMAIL and held_by_former_or_suspended(session, Staff.email == query.normal)
+    channel = _channel_for(query, channels, exact_only=personal)
     impostor = _impostor(session, query)
     warnings: list[LookupWarning] = []
     active = [s for s in staff if s.status is StaffStatus.ACTIVE]
@@ -367,5 +365,5 @@ def lookup(session: Session, text: str, *, now: datetime) -> LookupResult:
         channel=channel,
         impostor=impostor,
         warnings=tuple(warnings),
-        official_contacts=official_contacts(channels),
+        official_contacts=contact_order(channels),
     )

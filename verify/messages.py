@@ -17,6 +17,7 @@ HEADLINES = {
     Verdict.MALFORMED: _l("NOT A CREDENTIAL: this code cannot be read"),
     Verdict.KEY_REVOKED: _l("INVALID SIGNING KEY: do not trust this credential"),
     Verdict.WRONG_AGENCY: _l("NOT SENT TO YOUR AGENCY: do not proceed"),
+    Verdict.FOREIGN_SITE: _l("FORGED CARD: its QR code points at another website"),
 }
 
 EXPLANATIONS = {
@@ -45,6 +46,11 @@ EXPLANATIONS = {
         "stolen. The credential cannot be trusted."
     ),
     Verdict.WRONG_AGENCY: _l("This letter is genuine, but the Centre sent the person to another agency, not yours."),
+    Verdict.FOREIGN_SITE: _l(
+        "A genuine card's QR code always opens this service. This one sends phones to another "
+        "website, whatever it carries: the card is forged. Do not trust the person, and do not "
+        "enter anything on that website."
+    ),
 }
 
 NEVER_DOES = (

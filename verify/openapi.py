@@ -42,7 +42,11 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 STAFF_CARD_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "What the printed card shows, and the official contacts to call back on.",
+    "description": (
+        "What the printed card shows. phone, phone_display and email are the person's own contacts, "
+        "given only beside a valid answer for an active person (null otherwise: call back on the "
+        "answer's official_contacts); photo_url is null for a departed person."
+    ),
     "required": ["code", "name", "title", "unit", "phone", "phone_display", "email", "status", "photo_url"],
     "properties": {
         "code": {"type": "string"},
@@ -77,12 +81,21 @@ VERDICTS = [
     "malformed",
     "key_revoked",
     "wrong_agency",
+    "foreign_site",
 ]
 VERIFY_ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["verdict", "credential", "staff", "checked_at"],
+    "required": ["verdict", "foreign_host", "credential", "staff", "official_contacts", "checked_at"],
     "properties": {
         "verdict": {"type": "string", "enum": VERDICTS},
+        "foreign_host": {
+            "type": ["string", "null"],
+            "maxLength": 253,
+            "description": (
+                "For foreign_site: the host (or, when only the scheme or port differs, the origin) "
+                "that the presented URL points at instead of this service. Null otherwise."
+            ),
+        },
         "credential": {
             "oneOf": [
                 {
@@ -103,6 +116,15 @@ VERIFY_ANSWER_SCHEMA: dict[str, Any] = {
             ]
         },
         "staff": {"oneOf": [{"$ref": "#/components/schemas/StaffCard"}, {"type": "null"}]},
+        "official_contacts": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Channel"},
+            "description": (
+                "The Centre's official channels to call back on (phones first), given whenever the "
+                "answer gives none of the person's own contacts: every answer but valid for an active "
+                "person with a phone or email, for whom the list is empty."
+            ),
+        },
         "checked_at": {"type": "string", "format": "date-time"},
     },
 }

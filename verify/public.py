@@ -20,16 +20,17 @@ from werkzeug.wrappers import Response
 from registry import livecode
 from registry.channels import ChannelRecord
 from registry.errors import ValidationError
-from registry.models_lookup import ChannelKind
-from registry.normalize import display_phone
+from registry.queries import official_contacts
 from registry.web import base_url, csrf, db, error_response, limiter, master_key, now
 from verify import openapi
-from verify.agency import MAX_AGENCY_INPUT, agency_matcher
+from verify.agency import MAX_AGENCY_INPUT
+from verify.answers import card_json, channel_json, result_json
+from verify.callback import needs_centre_contacts, shows_own_contacts
 from verify.lookup import MAX_QUERY, Answer, LookupResult, LookupWarning, WarningCode, lookup
 from verify.qrdecode import MAX_IMAGE_BYTES, QrDecodeError, decode_qr
-from verify.tokens import Result, verify_token
+from verify.tokens import Result, verify_on
 from verify.verdicts import Verdict
-from verify.views import card_json, result_json
+from verify.views import service_origin
 
 bp = Blueprint("public", __name__)
 
@@ -122,11 +123,6 @@ QR_ERROR_TEXTS = {
 # ------------------------------------------------------------------ serialisation
 
 
-def channel_json(ch: ChannelRecord) -> dict[str, Any]:
-    display = display_phone(ch.value) if ch.kind is ChannelKind.PHONE else ch.value
-    return {"kind": ch.kind.value, "value": ch.value, "display": display, "label": ch.label}
-
-
 def warning_json(w: LookupWarning) -> dict[str, Any]:
     text = WARNING_TEXTS[w.code]
     message = str(text) % {"official": w.resembles or "—"} if w.code is WarningCode.LOOKALIKE_DOMAIN else str(text)
@@ -149,7 +145,10 @@ def lookup_json(result: LookupResult) -> dict[str, Any]:
         "headline": str(ANSWER_HEADLINES[result.answer]),
         "message": str(ANSWER_EXPLANATIONS[result.answer]),
         "query": {"text": result.query.text, "kind": result.query.kind.value, "normalized": result.query.normal},
-        "staff": [card_json(s) for s in result.staff],
+        "staff": [
+            card_json(s, own_contacts=shows_own_contacts(s, valid=result.answer is Answer.OFFICIAL_STAFF))
+            for s in result.staff
+        ],
         "channel": channel_json(result.channel) if result.channel else None,
         "impostor": impostor,
         "warnings": [warning_json(w) for w in result.warnings],
@@ -158,7 +157,8 @@ def lookup_json(result: LookupResult) -> dict[str, Any]:
     }
 
 
-def live_code_json(result: livecode.LiveCodeResult) -> dict[str, Any]:
+def live_code_json(result: livecode.LiveCodeResult, contacts: tuple[ChannelRecord, ...]) -> dict[str, Any]:
+    """The live-code answer, with ``contacts`` (the Centre's official channels)."""
     until = result.locked_until
     explanation = LIVE_CODE_EXPLANATIONS[result.answer]
     message = (
@@ -166,13 +166,18 @@ def live_code_json(result: livecode.LiveCodeResult) -> dict[str, Any]:
         if until is not None
         else str(explanation)
     )
+    staff = None
+    if result.staff is not None:
+        own = shows_own_contacts(result.staff, valid=result.answer is livecode.LiveCodeAnswer.VALID)
+        staff = card_json(result.staff, own_contacts=own)
     return {
         "answer": result.answer.value,
         "headline": str(LIVE_CODE_HEADLINES[result.answer]),
         "message": message,
         "staff_code": result.staff_code,
         "locked_until": until.isoformat() if until else None,
-        "staff": card_json(result.staff) if result.staff else None,
+        "staff": staff,
+        "official_contacts": [channel_json(c) for c in contacts],
         "checked_at": result.checked_at.isoformat(),
     }
 
@@ -207,12 +212,16 @@ def _live_code_input() -> tuple[str, str]:
     return staff_code, code
 
 
-def _check_live_code() -> livecode.LiveCodeResult:
+def _check_live_code() -> tuple[livecode.LiveCodeResult, dict[str, Any]]:
+    """The live-code answer and its JSON, with the Centre's official contacts
+    whenever it gives none of the person's own (verify.callback)."""
     staff_code, code = _live_code_input()
     session = db()
     result = livecode.check_code(session, master_key(), staff_code, code, at=now())
     session.commit()  # the used step or the failure, whatever the answer
-    return result
+    valid = result.answer is livecode.LiveCodeAnswer.VALID
+    contacts = official_contacts(session) if needs_centre_contacts(result.staff, valid=valid) else ()
+    return result, live_code_json(result, contacts)
 
 
 def _uploaded_image() -> bytes:
@@ -225,7 +234,14 @@ def _uploaded_image() -> bytes:
 def _verify_image(data: bytes) -> Result:
     text = decode_qr(data)
     agency = request.form.get("agency", "")[:MAX_AGENCY_INPUT]
-    return verify_token(db(), text, issuer=base_url(), now=now(), agency_matches=agency_matcher(agency))
+    return verify_on(
+        current_app.extensions["chinhdanh.read_engine"],
+        text,
+        issuer=base_url(),
+        own_origin=service_origin(),
+        now=now(),
+        agency=agency,
+    )
 
 
 @bp.url_value_preprocessor
@@ -273,7 +289,7 @@ def live_code_form() -> tuple[str, int]:
     """The page's live-code form (works without JavaScript)."""
     staff_code = request.form.get("staff_code", "")[:MAX_STAFF_CODE_INPUT]
     try:
-        result = _check_live_code()
+        result, data = _check_live_code()
     except ValidationError as exc:
         message = (
             _("Type the six digits the caller reads from their app.")
@@ -281,7 +297,7 @@ def live_code_form() -> tuple[str, int]:
             else _("Type the staff code printed on the card, for example TTTT-001.")
         )
         return _home(400, live_staff_code=staff_code, live_error=message)
-    return _home(live_staff_code=staff_code, live=result, live_data=live_code_json(result))
+    return _home(live_staff_code=staff_code, live=result, live_data=data)
 
 
 @bp.post("/check-photo")
@@ -429,7 +445,8 @@ def api_live_code() -> Response:
             application/json:
               schema:
                 type: object
-                required: [answer, headline, message, staff_code, locked_until, staff, checked_at]
+                required: [answer, headline, message, staff_code, locked_until, staff, official_contacts,
+                           checked_at]
                 properties:
                   answer: {type: string, enum: [valid, invalid, locked, unknown_staff]}
                   headline: {type: string}
@@ -440,6 +457,12 @@ def api_live_code() -> Response:
                     oneOf:
                       - {$ref: "#/components/schemas/StaffCard"}
                       - {type: "null"}
+                  official_contacts:
+                    type: array
+                    items: {$ref: "#/components/schemas/Channel"}
+                    description: >-
+                      The Centre's channels to call back on, given whenever the answer gives
+                      none of the person's own contacts (every answer but valid).
                   checked_at: {type: string, format: date-time}
         "400":
           description: A missing or malformed staff code or live code.
@@ -452,7 +475,7 @@ def api_live_code() -> Response:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
     """
-    return jsonify(live_code_json(_check_live_code()))
+    return jsonify(_check_live_code()[1])
 
 
 @bp.post("/api/v1/verify/image")

@@ -1,12 +1,15 @@
 """Server-side verification of a credential or assignment token.
 
 ``verify_token`` never raises for a bad token: every failure of parsing or crypto is
-turned into a verdict here, in one place, from the exceptions ``keys`` raises.
+turned into a verdict here, in one place, from the exceptions ``keys`` raises. A
+full URL is read first (``verify.claims.read_presented``): one of another origin
+than the service's own answers ``foreign_site`` before its token is even parsed, so
+that verdict wins over every other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,11 +21,13 @@ from keys.db import read_with_retry
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.models import KeyState
 from keys.service import public_key
+from registry.channels import ChannelRecord
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP, cards_block, effective_status
 from registry.models import CredentialKind
-from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential
+from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential, official_contacts
 from verify.agency import agency_matcher
-from verify.claims import extract_token, required_claims
+from verify.callback import needs_centre_contacts
+from verify.claims import origin, read_presented, required_claims
 from verify.verdicts import STATE_BY_ENTRY, EntryState, Facts, Verdict, decide
 
 ALL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
@@ -38,6 +43,10 @@ class Result:
     claims: dict[str, Any] | None = None  # only when the signature verified
     credential: CredentialRecord | None = None
     token: str | None = None
+    foreign_host: str | None = None  # for foreign_site: where the presented URL points
+    # the Centre's channels to call back on when the answer gives none of the
+    # holder's own (verify.callback), read with the verdict by ``verify_on``
+    official_contacts: tuple[ChannelRecord, ...] = ()
 
 
 def _entry_state(db: Session | Connection, record: CredentialRecord) -> EntryState:
@@ -59,11 +68,13 @@ def verify_token(
     now: datetime,
     typs: frozenset[str] = ALL_TYPS,
     agency_matches: Any = None,
+    own_origin: str | None = None,
 ) -> Result:
     """Verify ``text`` (a token or a QR URL) against the registry read through ``db``
     and return the verdict with what can be trusted about it. ``agency_matches``, if
     given, is called with the verified claims of an assignment and returns True/False
-    (``wrong_agency``) or None."""
+    (``wrong_agency``) or None. ``own_origin`` is ``origin(issuer)``, which a server
+    computes once at start-up; computed here when not given."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -71,9 +82,15 @@ def verify_token(
             return Result(Verdict.MALFORMED, now)
     if len(text) > MAX_INPUT_CHARS:
         return Result(Verdict.MALFORMED, now)
-    token = extract_token(text)
+    own = own_origin if own_origin is not None else origin(issuer)  # a bad issuer is no verdict: it raises
     try:
-        parsed = jose.parse_token(token, typs=typs)
+        presented = read_presented(text, own_origin=own)
+    except MalformedTokenError:
+        return Result(Verdict.MALFORMED, now)
+    if presented.foreign_host is not None:
+        return Result(Verdict.FOREIGN_SITE, now, foreign_host=presented.foreign_host)
+    try:
+        parsed = jose.parse_token(presented.token, typs=typs)
     except MalformedTokenError:
         return Result(Verdict.MALFORMED, now)
     jti = parsed.claims.get("jti")
@@ -109,14 +126,31 @@ def verify_token(
 
 
 def verify_on(
-    read_engine: Engine, text: str, *, issuer: str, now: datetime, typs: frozenset[str], agency: str = ""
+    read_engine: Engine,
+    text: str,
+    *,
+    issuer: str,
+    own_origin: str,
+    now: datetime,
+    typs: frozenset[str] = ALL_TYPS,
+    agency: str = "",
 ) -> Result:
-    """``verify_token`` on a connection of the read engine (autocommit, one round
-    trip; see keys.db.make_read_engine), checking an assignment against the
-    officer's ``agency`` when one is given. The verify view and the fast path both
-    answer with this."""
+    """``verify_token`` on a connection of the read engine (autocommit; see
+    keys.db.make_read_engine), checking an assignment against the officer's
+    ``agency`` when one is given. When the answer gives none of the holder's own
+    contacts to call back on (``verify.callback``), the Centre's official contacts
+    are read on the same connection; a valid answer, the busy case, needs no second
+    round trip. The verify view, the fast path and the photo check all answer with
+    this."""
     agency_matches = agency_matcher(agency)
-    return read_with_retry(
-        read_engine,
-        lambda conn: verify_token(conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches),
-    )
+
+    def read(conn: Connection) -> Result:
+        result = verify_token(
+            conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches, own_origin=own_origin
+        )
+        staff = result.credential.staff if result.credential is not None else None
+        if needs_centre_contacts(staff, valid=result.verdict is Verdict.VALID):
+            return replace(result, official_contacts=official_contacts(conn))
+        return result
+
+    return read_with_retry(read_engine, read)

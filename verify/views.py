@@ -17,10 +17,9 @@ from keys.errors import NoActiveKeyError
 from registry import statuslists
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
 from registry.errors import ValidationError
-from registry.normalize import display_phone
-from registry.queries import StaffCard
 from registry.web import base_url, csrf, db, master_key, now, wants_json
 from verify.agency import MAX_AGENCY_INPUT
+from verify.answers import result_json
 from verify.messages import EXPLANATIONS, HEADLINES, NEVER_DOES
 from verify.tokens import ALL_TYPS, Result, verify_on
 from verify.verdicts import Verdict
@@ -44,50 +43,6 @@ def never_does_lines() -> list[Any]:
     return list(NEVER_DOES)
 
 
-def card_json(card: StaffCard, base: str | None = None) -> dict[str, Any]:
-    """What the printed card shows, and the official contacts to call back on.
-    ``base`` is PUBLIC_BASE_URL, read from the app when not given."""
-    if base is None:
-        base = base_url()
-    return {
-        "code": card.code,
-        "name": card.name,
-        "title": card.title,
-        "unit": card.unit,
-        "phone": card.phone,
-        "phone_display": display_phone(card.phone) if card.phone else None,
-        "email": card.email,
-        "status": card.status.value,
-        "photo_url": f"{base}/api/v1/staff/{card.code}/photo" if card.has_photo else None,
-    }
-
-
-def result_json(result: Result, base: str | None = None) -> dict[str, Any]:
-    """The public answer: what the printed card shows, never more."""
-    credential = None
-    staff = None
-    if result.credential is not None:
-        rec = result.credential
-        credential = {
-            "id": rec.id,
-            "kind": rec.kind.value,
-            "issued_at": rec.issued_at.isoformat(),
-            "not_before": rec.not_before.isoformat() if rec.not_before else None,
-            "expires_at": rec.expires_at.isoformat(),
-        }
-        if result.claims is not None:
-            for name in ("agency", "agency_domain", "purpose"):
-                if name in result.claims:
-                    credential[name] = result.claims[name]
-        staff = card_json(rec.staff, base)
-    return {
-        "verdict": result.verdict.value,
-        "credential": credential,
-        "staff": staff,
-        "checked_at": result.checked_at.isoformat(),
-    }
-
-
 # ``expect``: what the caller was shown. A token of the other typ then answers
 # "malformed" (a verdict, not an error), so a card can't stand in for a letter.
 EXPECT_TYPS = {
@@ -97,12 +52,18 @@ EXPECT_TYPS = {
 }
 
 
+def service_origin() -> str:
+    """PUBLIC_BASE_URL's origin, computed once at start-up (app.py)."""
+    return str(current_app.extensions["chinhdanh.own_origin"])
+
+
 def _verify(token_text: str, agency: str = "", expect: str = "") -> Result:
     """Verify, checking an assignment against the officer's agency when one is given."""
     return verify_on(
         current_app.extensions["chinhdanh.read_engine"],
         token_text,
         issuer=base_url(),
+        own_origin=service_origin(),
         now=now(),
         typs=EXPECT_TYPS[expect],
         agency=agency,
@@ -419,7 +380,7 @@ def staff_photo(code: str) -> Response:
             image/png: {}
             image/webp: {}
         "404":
-          description: No such staff member, or no photo.
+          description: No such staff member, no photo, or a departed person (whose photo is never served).
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}

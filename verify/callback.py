@@ -1,0 +1,30 @@
+"""Who to call back (DESIGN.md), decided in one place for every public answer.
+
+A person's own phone and email are contacts to call back on only beside a ``valid``
+answer (a verdict, a live code, an official-staff lookup) for an active person.
+Everywhere else, and always for a departed person, they are withheld and the
+Centre's official channels stand in for them. Former collaborators keep their old
+cards and are the likeliest impostors: their numbers are theirs, not the Centre's.
+"""
+
+from __future__ import annotations
+
+from registry.models import StaffStatus
+from registry.queries import StaffCard
+
+
+def shows_own_contacts(card: StaffCard, *, valid: bool) -> bool:
+    """Whether an answer that is ``valid`` or not may show ``card``'s own phone and
+    email as contacts to call back on."""
+    return valid and card.status is StaffStatus.ACTIVE
+
+
+def needs_centre_contacts(card: StaffCard | None, *, valid: bool) -> bool:
+    """Whether the answer must carry the Centre's official channels: whenever it
+    gives no contact of the person's own to call back on."""
+    return card is None or not shows_own_contacts(card, valid=valid) or not (card.phone or card.email)
+
+
+def shows_photo(card: StaffCard) -> bool:
+    """A departed person's photo is never served (registry.queries.staff_photo)."""
+    return card.has_photo and card.status is not StaffStatus.DEPARTED
