@@ -7,6 +7,7 @@ from flask import Flask, Response, jsonify
 
 ANSWER = {
     "verdict": "valid",
+    "foreign_host": None,
     "credential": {
         "id": "EFo73JVsnMilmLEO",
         "kind": "staff",
@@ -25,6 +26,7 @@ ANSWER = {
         "status": "active",
         "photo_url": None,
     },
+    "official_contacts": [],
     "checked_at": "2026-11-22T03:09:14.603834+00:00",
 }
 
