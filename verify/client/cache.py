@@ -129,6 +129,8 @@ class Store:
             os.replace(tmp, path)
         except OSError as exc:
             raise CacheError("Cannot write the cache in {path}: {reason}", path=str(path), reason=exc.strerror) from exc
+        except ValueError as exc:  # a NUL byte or a lone surrogate in a directory given through the library
+            raise CacheError("Cannot write the cache in {path}: {reason}", path=str(path), reason=str(exc)) from exc
 
     def load(self, server: str) -> ServerState:
         return ServerState.from_json(self._read_json(self._server_file(server)), server)
