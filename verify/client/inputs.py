@@ -11,6 +11,7 @@ Everything here reads attacker-controlled input, so each step raises only
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from keys import jose
@@ -60,7 +61,11 @@ def _qr_text(data: bytes, shown: str) -> str:
     from verify.qrdecode import NotAnImage, QrDecodeError, decode_qr
 
     try:
-        return decode_qr(data)
+        with warnings.catch_warnings():
+            # Pillow warns of a photo's damaged EXIF block and reads on; the QR code is
+            # usually intact, and a warning (an error where warnings are errors) is no answer
+            warnings.simplefilter("ignore", UserWarning)
+            return decode_qr(data)
     except NotAnImage as exc:
         if len(data) <= MAX_INPUT_CHARS:
             try:
