@@ -348,14 +348,18 @@ def _jti(token: str) -> str:
     return str(_claims(token)["jti"])
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``python -m verify`` in a child process, as a user runs it."""
+def run_cli(
+    *args: str | bytes, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m verify`` in a child process, as a user runs it (an argument given
+    as bytes reaches it as such: a name that is not UTF-8)."""
     return subprocess.run(  # our own interpreter and module
         [sys.executable, "-m", "verify", *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
+        errors="backslashreplace",  # what a console would show of bytes that are not UTF-8
         timeout=timeout,
         check=False,
     )
