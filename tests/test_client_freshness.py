@@ -91,7 +91,12 @@ def test_a_304_the_client_did_not_ask_for_never_hides_a_revocation(
         root = key_service.active_key(session, KeyPurpose.ROOT).kid
         cache = tmp_path / "cache"
         sink = io.StringIO()
-        synced = main(["sync", "--server", proxy, "--cache-dir", str(cache), "--trust", root], stdout=sink, stderr=sink)
+        synced = main(
+            ["sync", "--server", proxy, "--cache-dir", str(cache), "--trust", root],
+            environ={},
+            stdout=sink,
+            stderr=sink,
+        )
         assert synced == 0, sink.getvalue()
 
         # the cached list becomes the same list as the server signed it ``age`` ago,
