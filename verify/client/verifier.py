@@ -127,32 +127,34 @@ class Verifier(Documents):
         self.origin = origin(server)  # normalize_server checked that it parses
         self.allow_stale = allow_stale
 
-    def _prepare(self, now: datetime) -> tuple[Trusted, bool]:
+    def _prepare(self, now: datetime) -> tuple[Trusted, bool, bool]:
         """The verified cache, refreshed first when online; returns (data, whether
-        everything was synced just now)."""
+        the key set was fetched just now, whether everything was)."""
         trusted = self._trusted()
         if self.offline:
             if trusted is None:
                 raise NotSyncedError(
                     "No cached keys for {server}: run `python -m verify sync` first.", server=self.server
                 )
-            return trusted, False
+            return trusted, False, False
         if trusted is None:
             self.sync()
             trusted = self._trusted()
             assert trusted is not None  # noqa: S101  # sync raised otherwise
-            return trusted, True
+            return trusted, True, True
         fetched = self._state.keyset.fetched_at if self._state.keyset else 0.0
+        refreshed = False
         if now.timestamp() - fetched >= KEYSET_REFRESH.total_seconds() or now >= trusted.keyset.expires_at:
             root, _ = self._root()
             self._refresh_keyset(root, now)
             trusted = self._trusted()
             assert trusted is not None  # noqa: S101  # the key set just verified
+            refreshed = True
         roster_at = self._state.roster.fetched_at if self._state.roster else 0.0
         if now.timestamp() - roster_at >= ROSTER_REFRESH.total_seconds():
             self._refresh_roster(trusted, now)
         self._save()
-        return trusted, False
+        return trusted, refreshed, False
 
     def _ensure_list(self, trusted: Trusted, number: int, now: datetime, *, synced: bool) -> docs.StatusList | None:
         """Status list ``number``: online, revalidated now (a revocation counts from
@@ -190,9 +192,9 @@ class Verifier(Documents):
             parsed = parse_credential(presented.token)
         except MalformedTokenError:
             return VerificationResult(Verdict.MALFORMED, self.server, now, online)
-        trusted, synced = self._prepare(now)
+        trusted, refreshed, synced = self._prepare(now)
         key = trusted.keyset.keys.get(parsed.kid)
-        if key is None and online and not synced:
+        if key is None and online and not refreshed:
             # a key made since the last refresh: ask once more before saying unknown
             root, _ = self._root()
             self._refresh_keyset(root, now)
