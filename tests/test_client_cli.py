@@ -19,6 +19,7 @@ from conftest import ROOT
 from helpers_client import free_port, run_cli
 
 from verify.client import cli
+from verify.client import words as client_words
 from verify.client.i18n import CATALOG, choose_lang, translator
 
 ERROR_KEYS = [
@@ -273,7 +274,10 @@ def test_verdict_words_are_the_web_pages_words(app):
     for verdict in Verdict:
         if verdict is Verdict.FOREIGN_SITE:
             continue  # the client's own words, which name the foreign site (test_client_foreign.py)
-        for client_table, web_table in ((cli.HEADLINES, messages.HEADLINES), (cli.EXPLANATIONS, messages.EXPLANATIONS)):
+        for client_table, web_table in (
+            (client_words.HEADLINES, messages.HEADLINES),
+            (client_words.EXPLANATIONS, messages.EXPLANATIONS),
+        ):
             msgid = client_table[verdict]
             with app.test_request_context("/?lang=en"), force_locale("en"):
                 assert str(web_table[verdict]) == msgid

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import segno
@@ -36,7 +37,7 @@ def synced(app, session, master, signing_key, tmp_path):
     return verifier, token, cache
 
 
-def qr_photo(path, text: str):
+def qr_photo(path: Path, text: str) -> Path:
     segno.make_qr(text, error="m").save(str(path), scale=6, border=4)
     return path
 

@@ -10,7 +10,7 @@ import json
 import random
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import segno
@@ -44,7 +44,7 @@ def _raw(header: dict[str, Any] | str, payload: Any, signature: bytes = bytes(64
 
 
 @pytest.fixture()
-def world(app, session, master, signing_key, tmp_path) -> dict[str, Any]:
+def world(app: Any, session: Any, master: Any, signing_key: Any, tmp_path: Path) -> dict[str, Any]:
     """A synced cache and the tokens the cases need: a valid card, and tokens with
     times out of any calendar signed by our active key, by a key since revoked
     (stolen) and by a foreign key."""
@@ -91,7 +91,7 @@ def _jpeg_with_damaged_exif(path: Path, text: str) -> Path:
     Image.open(buf).convert("RGB").save(out, "JPEG", exif=exif)
     data = bytearray(out.getvalue())
     tiff = data.index(b"Exif\x00\x00") + 6
-    order = "little" if data[tiff : tiff + 2] == b"II" else "big"
+    order: Literal["little", "big"] = "little" if data[tiff : tiff + 2] == b"II" else "big"
     data[tiff + 8 : tiff + 10] = (200).to_bytes(2, order)
     path.write_bytes(bytes(data))
     return path
