@@ -13,16 +13,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+import requests
+import requests.adapters
 import segno
 from conftest import BASE_URL, add_person, issue
-from helpers_client import flask_fetcher, foreign_key, resign, run_cli
+from helpers_client import flask_fetcher, foreign_key, public_jwk_of, resign, run_cli
 from PIL import Image
 
 from keys import jose
 from keys import service as key_service
 from keys.models import KeyPurpose
-from verify.client import ClientError, InputError, Verdict, Verifier
+from verify.client import ClientError, InputError, NotSyncedError, Verdict, Verifier
 from verify.client.cli import main
+from verify.client.errors import InvalidResponseError
+from verify.client.http import Fetcher
 
 EVIL = "https://xacminh-thiduakhenthuong.vn.evil.example"
 FAR_FUTURE = 10**17  # seconds: no calendar holds it
@@ -270,3 +274,56 @@ def test_the_real_entry_point_with_bytes_no_console_can_show(world, tmp_path):
     bad = run_cli("abc", "--server", "http://[", "--cache-dir", str(tmp_path), "--json", "--lang", "en")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert json.loads(bad.stdout)["error"]["code"] == "no_server"
+
+
+class _Answers(requests.adapters.BaseAdapter):
+    """A server that answers each path with a fixed body (200), as anyone in the
+    middle could."""
+
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        super().__init__()
+        self.bodies = bodies
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        resp = requests.Response()
+        path = str(request.path_url)
+        resp.status_code = 200 if path in self.bodies else 404
+        resp.raw = io.BytesIO(self.bodies.get(path, b""))
+        resp.request = request
+        return resp
+
+    def close(self) -> None:
+        pass
+
+
+def _answering(bodies: dict[str, bytes]) -> Fetcher:
+    session = requests.Session()
+    session.mount(BASE_URL, _Answers(bodies))
+    return Fetcher(session=session, retries=0)
+
+
+NESTED = b"[" * 50_000 + b"]" * 50_000  # past the JSON parser's recursion limit
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        {"/api/v1/keyset/root": NESTED},
+        {
+            "/api/v1/keyset/root": json.dumps(public_jwk_of(foreign_key()[0])).encode(),
+            "/api/v1/keyset": f"{jose.b64url_encode(NESTED)}.e30.{jose.b64url_encode(bytes(64))}".encode(),
+        },
+    ],
+    ids=["root key", "key set"],
+)
+def test_deeply_nested_json_from_the_network_is_an_invalid_response(tmp_path, bodies):
+    verifier = Verifier(BASE_URL, cache_dir=tmp_path, tofu=True, fetcher=_answering(bodies))
+    with pytest.raises(InvalidResponseError):
+        verifier.sync()
+
+
+def test_a_cache_file_of_deeply_nested_json_is_an_empty_cache(world):
+    (state_file,) = (world["cache"] / "servers").glob("*.json")
+    state_file.write_bytes(NESTED)
+    with pytest.raises(NotSyncedError):
+        Verifier(BASE_URL, cache_dir=world["cache"], offline=True).verify(world["valid"])

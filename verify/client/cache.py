@@ -116,7 +116,7 @@ class Store:
             return json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             # an unreadable cache is an empty cache: it is re-fetched and re-verified
             return None
 

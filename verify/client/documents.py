@@ -73,7 +73,8 @@ def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
         header = json.loads(jose.b64url_decode(parts[0]))
         claims = json.loads(jose.b64url_decode(parts[1]))
         signature = jose.b64url_decode(parts[2])
-    except (MalformedTokenError, UnicodeDecodeError, ValueError) as exc:
+    except (MalformedTokenError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested thousands deep, from whoever answers in the server's name
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
     if (
         not isinstance(header, dict)
