@@ -59,21 +59,39 @@ class LiveServer:
                 self.process.wait(timeout=10)
 
 
+def server_env(database_url: str, tmp: Path, public_url: str) -> dict[str, str]:
+    """The environment of the app as a live server (or its admin's CLI) runs it."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CHINHDANH_MASTER_KEY": MASTER_B64,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "PUBLIC_BASE_URL": public_url,
+        "RATELIMIT_ENABLED": "false",
+        "CHINHDANH_INSTANCE": str(tmp / "instance"),
+    }
+
+
+def flask_cli(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``flask --app app ARGS`` in a child process, as the server's admin runs it."""
+    return subprocess.run(  # our own virtualenv's flask
+        [str(ROOT / ".venv/bin/flask"), "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @contextmanager
 def live_server(database_url: str, tmp: Path, *, public_url: str | None = None) -> Iterator[LiveServer]:
     """``flask run`` on a free port of 127.0.0.1, with PUBLIC_BASE_URL its own URL
     (or ``public_url``: a proxy in front of it)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CHINHDANH_MASTER_KEY": MASTER_B64,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "PUBLIC_BASE_URL": public_url or url,
-        "RATELIMIT_ENABLED": "false",
-        "CHINHDANH_INSTANCE": str(tmp / "instance"),
-    }
+    env = server_env(database_url, tmp, public_url or url)
     log = tmp / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -330,14 +348,18 @@ def _jti(token: str) -> str:
     return str(_claims(token)["jti"])
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``python -m verify`` in a child process, as a user runs it."""
+def run_cli(
+    *args: str | bytes, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m verify`` in a child process, as a user runs it (an argument given
+    as bytes reaches it as such: a name that is not UTF-8)."""
     return subprocess.run(  # our own interpreter and module
         [sys.executable, "-m", "verify", *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
+        errors="backslashreplace",  # what a console would show of bytes that are not UTF-8
         timeout=timeout,
         check=False,
     )
@@ -351,6 +373,7 @@ class FlaskAdapter(requests.adapters.BaseAdapter):
         super().__init__()
         self.client = app.test_client()
         self.calls: list[str] = []
+        self.conditions: list[tuple[str, str | None]] = []  # (path, If-None-Match sent)
 
     def send(  # type: ignore[override]  # a test transport ignores timeouts, TLS and proxies
         self, request: requests.PreparedRequest, **kwargs: Any
@@ -360,6 +383,7 @@ class FlaskAdapter(requests.adapters.BaseAdapter):
         url = urlsplit(str(request.url))
         path = url.path + (f"?{url.query}" if url.query else "")
         self.calls.append(url.path)
+        self.conditions.append((url.path, request.headers.get("If-None-Match")))
         resp = self.client.open(path, method=str(request.method), headers=dict(request.headers))
         out = requests.Response()
         out.status_code = resp.status_code

@@ -19,6 +19,7 @@ from conftest import ROOT
 from helpers_client import free_port, run_cli
 
 from verify.client import cli
+from verify.client import words as client_words
 from verify.client.i18n import CATALOG, choose_lang, translator
 
 ERROR_KEYS = [
@@ -30,6 +31,7 @@ ERROR_KEYS = [
     "kind",
     "credential",
     "staff",
+    "foreign_host",
     "data",
     "warnings",
     "error",
@@ -105,7 +107,7 @@ FAILURES = [
 def test_server_failures_give_a_clear_message_and_exit_2(tmp_path, behaviour, code, english, vietnamese, command):
     with misbehaving_server(behaviour) as (url, _hits):
         head = ["sync"] if command == "sync" else [well_formed_token()]
-        common = ["--server", url, "--cache-dir", str(tmp_path), "--timeout", "0.5", "--retries", "0"]
+        common = ["--server", url, "--cache-dir", str(tmp_path), "--timeout", "0.5", "--retries", "0", "--tofu"]
         status, out, err = run(*head, *common, "--lang", "en")
         assert status == 2
         assert out == ""
@@ -121,11 +123,15 @@ def test_server_failures_give_a_clear_message_and_exit_2(tmp_path, behaviour, co
 
 def test_connection_refused_through_the_real_entry_point(tmp_path):
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    done = run_cli("sync", "--server", url, "--cache-dir", str(tmp_path), "--retries", "0", env={"LANG": "en_US.UTF-8"})
+    done = run_cli(
+        "sync", "--server", url, "--cache-dir", str(tmp_path), "--retries", "0", "--tofu", env={"LANG": "en_US.UTF-8"}
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip() == f"Could not decide: Could not connect to the server at {url}/api/v1/keyset/root."
-    done = run_cli(well_formed_token(), "--server", url, "--cache-dir", str(tmp_path), "--json", "--retries", "0")
+    done = run_cli(
+        well_formed_token(), "--server", url, "--cache-dir", str(tmp_path), "--json", "--retries", "0", "--tofu"
+    )
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"]["code"] == "connection_failed"
     assert "Traceback" not in done.stderr and "Không kết nối được" in done.stderr
@@ -134,7 +140,7 @@ def test_connection_refused_through_the_real_entry_point(tmp_path):
 def test_retries_then_gives_up(tmp_path, monkeypatch):
     monkeypatch.setattr("verify.client.http.BACKOFF_SECONDS", 0.01)
     with misbehaving_server("500") as (url, hits):
-        status, _out, _err = run("sync", "--server", url, "--cache-dir", str(tmp_path), "--retries", "2")
+        status, _out, _err = run("sync", "--server", url, "--cache-dir", str(tmp_path), "--retries", "2", "--tofu")
     assert status == 2
     assert hits == ["/api/v1/keyset/root"] * 3
 
@@ -266,7 +272,12 @@ def test_verdict_words_are_the_web_pages_words(app):
         web = {m.id: m.string for m in read_po(fh) if m.id}
     vi = translator("vi")
     for verdict in Verdict:
-        for client_table, web_table in ((cli.HEADLINES, messages.HEADLINES), (cli.EXPLANATIONS, messages.EXPLANATIONS)):
+        if verdict is Verdict.FOREIGN_SITE:
+            continue  # the client's own words, which name the foreign site (test_client_foreign.py)
+        for client_table, web_table in (
+            (client_words.HEADLINES, messages.HEADLINES),
+            (client_words.EXPLANATIONS, messages.EXPLANATIONS),
+        ):
             msgid = client_table[verdict]
             with app.test_request_context("/?lang=en"), force_locale("en"):
                 assert str(web_table[verdict]) == msgid

@@ -34,7 +34,7 @@ def test_every_verdict_online_like_the_server_then_offline(app, session, master,
         card = tmp_path / "card.png"
         card.write_bytes(qr.png(f"{server.url}/v/{cases['valid'].token}"))
 
-        sync = run_cli("sync", "--server", server.url, "--cache-dir", str(cache), "--json", "--lang", "en")
+        sync = run_cli("sync", "--server", server.url, "--cache-dir", str(cache), "--json", "--lang", "en", "--tofu")
         assert sync.returncode == 0, sync.stderr
         report = json.loads(sync.stdout)
         assert report["root"]["source"] == "tofu" and report["root"]["newly_pinned"] is True

@@ -4,7 +4,7 @@ server each time. No Flask and no database.
 
     from verify.client import Verifier
 
-    verifier = Verifier("https://xacminh.thiduakhenthuong.vn", trust="<root thumbprint>")
+    verifier = Verifier("https://xacminh.thiduakhenthuong.vn", trust="<root thumbprint>")  # or tofu=True
     verifier.sync()                      # download and check the signed documents
     result = verifier.verify(token_or_url_or_image_path)
     result.verdict, result.claims, result.staff
@@ -17,21 +17,25 @@ from __future__ import annotations
 from verify.client.errors import (
     ClientError,
     InputError,
+    InsecureServerError,
     NetworkError,
     NoServerError,
     NotSyncedError,
     RootChangedError,
     StaleDataError,
     TrustError,
+    TrustRequiredError,
     UndecidableError,
 )
-from verify.client.verifier import DataAge, SyncReport, VerificationResult, Verifier
+from verify.client.results import DataAge, SyncReport, VerificationResult
+from verify.client.verifier import Verifier
 from verify.verdicts import Verdict
 
 __all__ = [
     "ClientError",
     "DataAge",
     "InputError",
+    "InsecureServerError",
     "NetworkError",
     "NoServerError",
     "NotSyncedError",
@@ -39,6 +43,7 @@ __all__ = [
     "StaleDataError",
     "SyncReport",
     "TrustError",
+    "TrustRequiredError",
     "UndecidableError",
     "Verdict",
     "VerificationResult",

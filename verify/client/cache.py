@@ -116,7 +116,7 @@ class Store:
             return json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
             # an unreadable cache is an empty cache: it is re-fetched and re-verified
             return None
 
@@ -129,6 +129,8 @@ class Store:
             os.replace(tmp, path)
         except OSError as exc:
             raise CacheError("Cannot write the cache in {path}: {reason}", path=str(path), reason=exc.strerror) from exc
+        except ValueError as exc:  # a NUL byte or a lone surrogate in a directory given through the library
+            raise CacheError("Cannot write the cache in {path}: {reason}", path=str(path), reason=str(exc)) from exc
 
     def load(self, server: str) -> ServerState:
         return ServerState.from_json(self._read_json(self._server_file(server)), server)

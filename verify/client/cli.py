@@ -1,10 +1,11 @@
 """``python -m verify``: the offline verifier's command line.
 
-    python -m verify sync [--server URL] [--trust THUMBPRINT] [--json] [--lang vi|en]
+    python -m verify sync [--server URL] (--trust THUMBPRINT | --tofu) [--json] [--lang vi|en]
     python -m verify CHECK [--server URL] [--offline] [--allow-stale] [--agency A] [--json] [--lang vi|en]
 
 Exit codes: 0 valid, 1 any other verdict, 2 could not decide (no data, stale data,
-network or trust failure, bad arguments). Errors are messages, never tracebacks.
+network or trust failure, bad arguments). Errors are messages, never tracebacks:
+whatever the input, ``--json`` prints its one object.
 """
 
 from __future__ import annotations
@@ -21,11 +22,33 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
-from verify.client.errors import ClientError, NoServerError
+from verify.client.errors import ClientError, InternalError, NoServerError
 from verify.client.http import DEFAULT_RETRIES
 from verify.client.i18n import LANGUAGES, choose_lang, translator
-from verify.client.verifier import SyncReport, VerificationResult, Verifier, normalize_server
-from verify.verdicts import Verdict
+from verify.client.results import SyncReport, VerificationResult
+from verify.client.verifier import Verifier
+from verify.client.words import (
+    EXPLANATIONS,
+    HEADLINES,
+    LABEL_COULD_NOT_DECIDE,
+    LABEL_DOCUMENT,
+    LABEL_FOREIGN_SITE,
+    LABEL_HOLDER,
+    LABEL_OFFICIAL_EMAIL,
+    LABEL_OFFICIAL_PHONE,
+    LABEL_PURPOSE,
+    LABEL_SENT_TO,
+    LABEL_SERVER,
+    LABEL_STAFF_STATUS,
+    LABEL_TITLE,
+    LABEL_UNIT,
+    LABEL_VALID_FROM,
+    LABEL_VALID_UNTIL,
+    LABEL_VERDICT,
+    STAFF_STATUS,
+    WARNINGS,
+    WHAT,
+)
 
 EXIT_VALID = 0
 EXIT_NOT_VALID = 1
@@ -35,87 +58,6 @@ HELP_WIDTH = 78  # argparse wraps options to the terminal; the raw description i
 VALUE_OPTIONS = frozenset({"--server", "--trust", "--cache-dir", "--lang", "--agency", "--timeout", "--retries"})
 MAX_TIMEOUT = 300.0
 MAX_RETRIES = 5
-
-
-def N_(message: str) -> str:
-    """Marks a msgid for the catalog; translated where it is shown."""
-    return message
-
-
-HEADLINES = {
-    Verdict.VALID: N_("VALID: an authorised staff member of the Centre"),
-    Verdict.SUSPENDED: N_("SUSPENDED: do not trust this person"),
-    Verdict.REVOKED: N_("REVOKED: do not trust this person"),
-    Verdict.EXPIRED: N_("EXPIRED: do not trust this credential"),
-    Verdict.NOT_YET_VALID: N_("NOT YET VALID: do not trust this credential yet"),
-    Verdict.UNKNOWN_KEY: N_("NOT ISSUED BY THE CENTRE: do not trust this person"),
-    Verdict.BAD_SIGNATURE: N_("FORGED: do not trust this person"),
-    Verdict.MALFORMED: N_("NOT A CREDENTIAL: this code cannot be read"),
-    Verdict.KEY_REVOKED: N_("INVALID SIGNING KEY: do not trust this credential"),
-    Verdict.WRONG_AGENCY: N_("NOT SENT TO YOUR AGENCY: do not proceed"),
-}
-# the same msgids as verify/messages.py, so the client and the web pages say the same
-EXPLANATIONS = {
-    Verdict.VALID: N_(
-        "The credential is genuine and in force. Before acting on any request, call back on "
-        "the official number shown below, not on a number the person gave you."
-    ),
-    Verdict.SUSPENDED: N_(
-        "The Centre has suspended this credential. The person may not act for the Centre "
-        "now. Call the Centre on its official number."
-    ),
-    Verdict.REVOKED: N_("The Centre has withdrawn this credential. Anyone presenting it is not acting for the Centre."),
-    Verdict.EXPIRED: N_(
-        "This credential is past its end date. Ask the Centre, on its official number, "
-        "whether the person still works for it."
-    ),
-    Verdict.NOT_YET_VALID: N_("This credential only takes effect later. Until then it proves nothing."),
-    Verdict.UNKNOWN_KEY: N_("The credential was not signed with any key of the Centre. It is not genuine."),
-    Verdict.BAD_SIGNATURE: N_("The credential has been altered or forged: its signature does not match its content."),
-    Verdict.MALFORMED: N_(
-        "What was scanned or typed is not a Centre credential. Check that you copied "
-        "the whole code, or scan the QR code again."
-    ),
-    Verdict.KEY_REVOKED: N_(
-        "The key that signed this credential has been withdrawn because it may have been "
-        "stolen. The credential cannot be trusted."
-    ),
-    Verdict.WRONG_AGENCY: N_("This letter is genuine, but the Centre sent the person to another agency, not yours."),
-}
-STAFF_STATUS = {"active": N_("working"), "suspended": N_("suspended"), "departed": N_("no longer works there")}
-WHAT = (N_("key set"), N_("status list"), N_("roster"), N_("root key"), N_("key list (JWKS)"))
-LABEL_COULD_NOT_DECIDE = N_("Could not decide")
-LABEL_DOCUMENT = N_("Document")
-LABEL_HOLDER = N_("Holder")
-LABEL_OFFICIAL_EMAIL = N_("Official email")
-LABEL_OFFICIAL_PHONE = N_("Official phone")
-LABEL_PURPOSE = N_("Purpose")
-LABEL_SENT_TO = N_("Sent to")
-LABEL_SERVER = N_("Server")
-LABEL_STAFF_STATUS = N_("Staff status")
-LABEL_TITLE = N_("Title")
-LABEL_UNIT = N_("Unit")
-LABEL_VALID_FROM = N_("Valid from")
-LABEL_VALID_UNTIL = N_("Valid until")
-LABEL_VERDICT = N_("Verdict")
-# argparse's own words, looked up in our catalog while the parser runs
-ARGPARSE_WORDS = (
-    N_("usage: "),
-    N_("options"),
-    N_("positional arguments"),
-    N_("%(prog)s: error: %(message)s\n"),
-    N_("unrecognized arguments: %s"),
-    N_("the following arguments are required: %s"),
-    N_("argument %(argument_name)s: %(message)s"),
-    N_("expected one argument"),
-    N_("invalid choice: %(value)r (choose from %(choices)s)"),
-    N_("invalid %(type)s value: %(value)r"),
-)
-WARNINGS = {
-    "not_in_roster": N_("The holder is not in the cached roster: sync again to see their title and unit."),
-    "jwks_unavailable": N_("The JWKS could not be read; the root-signed key set is used alone."),
-    "jwks_mismatch": N_("The JWKS lists a key that the root-signed key set does not vouch for; it is ignored."),
-}
 
 
 @contextlib.contextmanager
@@ -147,13 +89,19 @@ def _common(parser: argparse.ArgumentParser, _: Callable[[str], str]) -> None:
         metavar="URL",
         help=_("the trusted server (default: CHINHDANH_SERVER, else the server synced last)"),
     )
-    parser.add_argument(
+    trust = parser.add_mutually_exclusive_group()
+    trust.add_argument(
         "--trust",
         metavar="THUMBPRINT",
         help=_(
             "thumbprint of the root key, as printed in the Board's official letter (default: "
-            "CHINHDANH_TRUST; without one the first sync pins the root it sees)"
+            "CHINHDANH_TRUST); the first sync needs it, or --tofu"
         ),
+    )
+    trust.add_argument(
+        "--tofu",
+        action="store_true",
+        help=_("on the first sync without a thumbprint, pin whatever root key the server shows (unchecked)"),
     )
     parser.add_argument(
         "--cache-dir",
@@ -178,7 +126,7 @@ def build_parsers(_: Callable[[str], str]) -> tuple[argparse.ArgumentParser, arg
     """The parser of ``CHECK`` and the parser of ``sync``, worded in one language."""
     epilog = _(
         "Commands:\n"
-        "  python -m verify sync [--server URL] [--trust THUMBPRINT]\n"
+        "  python -m verify sync [--server URL] (--trust THUMBPRINT | --tofu)\n"
         "      download and check the keys, status lists and roster\n"
         "  python -m verify CHECK [--offline] [--allow-stale] [--agency A]\n"
         "      verify a credential\n\n"
@@ -265,12 +213,40 @@ def error_message(_: Callable[[str], str], exc: ClientError) -> str:
     return _(exc.template).format(**details)
 
 
+def _say(text: str, out: TextIO) -> None:
+    """Print ``text`` even where the stream cannot encode all of it: a lone surrogate
+    from an undecodable argument (a file name, a host in a URL), or Vietnamese on a
+    console in another code page, is shown escaped rather than stopping the answer."""
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except LookupError:
+        encoding = "utf-8"
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    except UnicodeEncodeError:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    print(text, file=out)
+
+
+def _say_json(value: dict[str, Any], out: TextIO) -> None:
+    """Print ``value`` as one JSON object, in plain UTF-8 where the stream takes it,
+    else with \\u escapes (which also carry a lone surrogate intact)."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode(getattr(out, "encoding", None) or "utf-8")
+    except (LookupError, UnicodeEncodeError):
+        text = json.dumps(value)
+    print(text, file=out)
+
+
 def _print_result(_: Callable[[str], str], result: VerificationResult, out: TextIO) -> None:
     lines = [
         _(HEADLINES[result.verdict]),
-        _(EXPLANATIONS[result.verdict]),
+        _(EXPLANATIONS[result.verdict]).format(host=result.foreign_host, server=result.server),
         f"{_(LABEL_VERDICT)}: {result.verdict.value}",
     ]
+    if result.foreign_host is not None:
+        lines.append(f"{_(LABEL_FOREIGN_SITE)}: {result.foreign_host}")
     credential = result.credential_json()
     if credential is not None:
         lines.append(f"{_(LABEL_HOLDER)}: {credential['name']} ({credential['subject']})")
@@ -308,7 +284,7 @@ def _print_result(_: Callable[[str], str], result: VerificationResult, out: Text
     if data.stale:
         lines.append(_("WARNING: decided on data past its expiry (--allow-stale)."))
     lines.extend(_(WARNINGS[w]) for w in result.warnings if w in WARNINGS)
-    print("\n".join(lines), file=out)
+    _say("\n".join(lines), out)
 
 
 def _print_sync(_: Callable[[str], str], report: SyncReport, out: TextIO) -> None:
@@ -322,7 +298,7 @@ def _print_sync(_: Callable[[str], str], report: SyncReport, out: TextIO) -> Non
             keys=report.keys, lists=", ".join(map(str, report.status_lists)) or "-", staff=report.roster_staff
         ),
     ]
-    print("\n".join(lines), file=out)
+    _say("\n".join(lines), out)
 
 
 def _error_json(exc: ClientError, message: str, server: str | None, now: datetime, command: str) -> dict[str, Any]:
@@ -346,6 +322,7 @@ def _error_json(exc: ClientError, message: str, server: str | None, now: datetim
         "kind": None,
         "credential": None,
         "staff": None,
+        "foreign_host": None,
         "data": None,
         "warnings": [],
         "error": {"code": exc.code, "message": message},
@@ -385,33 +362,46 @@ def main(
     clock = now or (lambda: datetime.now(UTC))
     command = "sync" if is_sync else "check"
     server = args.server or env.get("CHINHDANH_SERVER") or None
+    verifier: Verifier | None = None
     try:
-        verifier = Verifier(
-            normalize_server(server) if server else None,
-            trust=args.trust or env.get("CHINHDANH_TRUST") or None,
-            cache_dir=args.cache_dir or (Path(env["CHINHDANH_CACHE_DIR"]) if env.get("CHINHDANH_CACHE_DIR") else None),
-            offline=bool(getattr(args, "offline", False)),
-            allow_stale=bool(getattr(args, "allow_stale", False)),
-            timeout=max(0.1, min(args.timeout, MAX_TIMEOUT)),
-            retries=args.retries,
-            clock=clock,
-        )
-        server = verifier.server
-        result: SyncReport | VerificationResult
-        result = verifier.sync() if is_sync else verifier.verify(args.check, agency=args.agency)
+        try:
+            verifier = Verifier(
+                server,
+                trust=args.trust or env.get("CHINHDANH_TRUST") or None,
+                tofu=args.tofu,
+                cache_dir=args.cache_dir
+                or (Path(env["CHINHDANH_CACHE_DIR"]) if env.get("CHINHDANH_CACHE_DIR") else None),
+                offline=bool(getattr(args, "offline", False)),
+                allow_stale=bool(getattr(args, "allow_stale", False)),
+                timeout=max(0.1, min(args.timeout, MAX_TIMEOUT)),
+                retries=args.retries,
+                clock=clock,
+            )
+            server = verifier.server
+            result: SyncReport | VerificationResult
+            result = verifier.sync() if is_sync else verifier.verify(args.check, agency=args.agency)
+        except ClientError:
+            raise
+        except Exception as exc:
+            # the edge of the program: a bug must still leave "could not decide" and the
+            # --json object, never a traceback where a script expects an answer
+            raise InternalError(
+                "An unexpected error stopped the check ({error}). This is a fault of the client: please report it.",
+                error=type(exc).__name__,
+            ) from exc
     except ClientError as exc:
         message = error_message(_, exc)
         if isinstance(exc, NoServerError):
             server = None
-        print(f"{_(LABEL_COULD_NOT_DECIDE)}: {message}", file=err)
+        _say(f"{_(LABEL_COULD_NOT_DECIDE)}: {message}", err)
         if args.json:
-            print(json.dumps(_error_json(exc, message, server, clock(), command), ensure_ascii=False), file=out)
+            _say_json(_error_json(exc, message, server, clock(), command), out)
         return EXIT_UNDECIDED
     for template, details in verifier.notices:
-        print(_(template).format(**details), file=err)
+        _say(_(template).format(**details), err)
     err.flush()  # the warnings first, where a person reads them before the answer
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
+        _say_json(result.as_json(), out)
     elif isinstance(result, SyncReport):
         _print_sync(_, result, out)
     else:

@@ -40,7 +40,12 @@ _X_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # an Ed25519 public key, base64url
 
 
 def ts(value: int) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
+    """The moment of a NumericDate; raise ValueError for one no calendar holds (a
+    crafted number such as 10**20)."""
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError("a time out of range") from exc
 
 
 def _int(claims: dict[str, Any], name: str, what: str) -> int:
@@ -48,6 +53,13 @@ def _int(claims: dict[str, Any], name: str, what: str) -> int:
     if type(value) is not int:
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
     return value
+
+
+def _time(claims: dict[str, Any], name: str, what: str) -> datetime:
+    try:
+        return ts(_int(claims, name, what))
+    except ValueError as exc:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
 
 
 def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
@@ -61,7 +73,8 @@ def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
         header = json.loads(jose.b64url_decode(parts[0]))
         claims = json.loads(jose.b64url_decode(parts[1]))
         signature = jose.b64url_decode(parts[2])
-    except (MalformedTokenError, UnicodeDecodeError, ValueError) as exc:
+    except (MalformedTokenError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested thousands deep, from whoever answers in the server's name
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
     if (
         not isinstance(header, dict)
@@ -163,8 +176,8 @@ def verify_keyset(token: str, root: RootKey, *, issuer: str) -> KeySet:
         keys[signing.kid] = TrustedKey(kid=signing.kid, state=str(entry["state"]), key=signing.key)
     return KeySet(
         raw=parsed.raw,
-        issued_at=ts(_int(claims, "iat", what)),
-        expires_at=ts(_int(claims, "exp", what)),
+        issued_at=_time(claims, "iat", what),
+        expires_at=_time(claims, "exp", what),
         keys=keys,
     )
 
@@ -202,14 +215,16 @@ def verify_status_list(token: str, keyset: KeySet, *, issuer: str, number: int) 
         bits = decode_lst(body.get("lst"))  # type: ignore[arg-type]  # decode_lst checks the type
     except MalformedTokenError as exc:
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+    issued_at, expires_at = _time(claims, "iat", what), _time(claims, "exp", what)
     ttl = _int(claims, "ttl", what)
-    if ttl <= 0:
+    if not 0 < ttl <= (expires_at - issued_at).total_seconds():
+        # a list cannot be reused for longer than it is valid
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
     return StatusList(
         raw=parsed.raw,
         number=number,
-        issued_at=ts(_int(claims, "iat", what)),
-        expires_at=ts(_int(claims, "exp", what)),
+        issued_at=issued_at,
+        expires_at=expires_at,
         ttl_seconds=ttl,
         bits=bits,
     )
@@ -280,7 +295,7 @@ def verify_roster(token: str, keyset: KeySet, *, issuer: str) -> Roster:
         staff[card.code] = card
     return Roster(
         raw=parsed.raw,
-        issued_at=ts(_int(claims, "iat", what)),
-        expires_at=ts(_int(claims, "exp", what)),
+        issued_at=_time(claims, "iat", what),
+        expires_at=_time(claims, "exp", what),
         staff=staff,
     )

@@ -58,6 +58,13 @@ class RootChangedError(TrustError):
     code = "root_changed"
 
 
+class TrustRequiredError(TrustError):
+    """No root is pinned for this server yet, and neither a thumbprint to pin nor
+    consent to trust whatever root the server shows (``tofu``) was given."""
+
+    code = "trust_required"
+
+
 class RollbackError(TrustError):
     """A signed document older than the one already cached: a replay."""
 
@@ -72,9 +79,17 @@ class NotSyncedError(ClientError):
 
 
 class NoServerError(ClientError):
-    """No --server, no CHINHDANH_SERVER and nothing synced before."""
+    """No --server, no CHINHDANH_SERVER and nothing synced before, or an address
+    that is not a server's."""
 
     code = "no_server"
+
+
+class InsecureServerError(NoServerError):
+    """A server address in plain ``http://`` that is not this computer: anyone on
+    the way could answer in the server's name."""
+
+    code = "insecure_server"
 
 
 class StaleDataError(ClientError):
@@ -100,3 +115,10 @@ class CacheError(ClientError):
     """The cache directory cannot be read or written."""
 
     code = "cache_error"
+
+
+class InternalError(ClientError):
+    """Something the client does not expect went wrong: a bug, reported by the command
+    line as "could not decide" rather than as a traceback."""
+
+    code = "internal_error"

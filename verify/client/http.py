@@ -1,7 +1,8 @@
 """HTTP for the verifier client: bounded timeouts, a few retries with back-off on
 failures that may pass (timeouts, refused connections, 5xx), conditional requests
-with ETags, and a cap on how much of an answer is read. Every failure becomes one
-of the client's ``NetworkError`` subclasses; nothing from ``requests`` leaks out."""
+with ETags (a 304 counts only as the answer to the client's own If-None-Match),
+and a cap on how much of an answer is read. Every failure becomes one of the
+client's ``NetworkError`` subclasses; nothing from ``requests`` leaks out."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ class Answer:
     status: int  # 200 or 304
     body: bytes
     etag: str | None
+
+
+def _opaque(etag: str) -> str:
+    """An entity tag without its weak prefix: a compressing proxy may weaken a
+    strong tag on its way through (RFC 9110, section 8.8.3)."""
+    etag = etag.strip()
+    return etag[2:] if etag.startswith("W/") else etag
+
+
+def _confirms(sent: str | None, answered: str | None) -> bool:
+    """Whether a 304 answers the client's own If-None-Match ``sent``: one was sent,
+    and the answer names no tag or the same one."""
+    if not sent:
+        return False
+    return answered is None or _opaque(answered) == _opaque(sent)
 
 
 class Fetcher:
@@ -92,7 +108,17 @@ class Fetcher:
                             raise InvalidResponseError("The answer from {url} is far too large.", url=url)
                         chunks.append(chunk)
                     body = b"".join(chunks)
-                return Answer(status=resp.status_code, body=body, etag=resp.headers.get("ETag"))
+                etag = resp.headers.get("ETag")
+                if resp.status_code == 304 and not _confirms(headers.get("If-None-Match"), etag):
+                    # "not modified" means "keep the copy you named": a 304 to a request
+                    # that named none, or naming another, would keep a cached status list
+                    # alive past a revocation
+                    raise InvalidResponseError(
+                        'The answer from {url} says "not modified" about a copy this computer did not ask about: '
+                        "it was tampered with.",
+                        url=url,
+                    )
+                return Answer(status=resp.status_code, body=body, etag=etag)
         except requests.Timeout as exc:
             raise ServerTimeoutError(
                 "The server did not answer {url} within {seconds} seconds.", url=url, seconds=self.timeout
