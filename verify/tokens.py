@@ -22,7 +22,7 @@ from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP, cards_block, effecti
 from registry.models import CredentialKind
 from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential
 from verify.agency import agency_matcher
-from verify.claims import extract_token, required_claims
+from verify.claims import extract_token, lookup_id, required_claims
 from verify.verdicts import STATE_BY_ENTRY, EntryState, Facts, Verdict, decide
 
 ALL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
@@ -76,8 +76,7 @@ def verify_token(
         parsed = jose.parse_token(token, typs=typs)
     except MalformedTokenError:
         return Result(Verdict.MALFORMED, now)
-    jti = parsed.claims.get("jti")
-    key, record = key_and_credential(db, parsed.kid, jti if isinstance(jti, str) else "")
+    key, record = key_and_credential(db, parsed.kid, lookup_id(parsed.claims))
     if key is None:
         return Result(Verdict.UNKNOWN_KEY, now, token=parsed.raw)
     try:
