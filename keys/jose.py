@@ -73,13 +73,21 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url strictly; raise MalformedTokenError."""
+    """Decode unpadded base64url strictly; raise MalformedTokenError.
+
+    Only the one canonical spelling of each byte string is accepted: the unused low
+    bits of the last character must be zero (RFC 4648 section 3.5). Otherwise four
+    spellings of one signature would all verify, and a token would not be one text.
+    """
     if not B64URL_RE.match(text) or len(text) % 4 == 1:
         raise MalformedTokenError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedTokenError("not base64url") from exc
+    if b64url_encode(data) != text:
+        raise MalformedTokenError("not canonical base64url")
+    return data
 
 
 def compact_json(value: Any) -> bytes:

@@ -221,6 +221,20 @@ def test_malformed_and_attacks_never_valid(session, cred):
         assert verdict is Verdict.MALFORMED, name
 
 
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_a_signature_spelled_another_way_is_malformed(session, cred):
+    """86 characters carry 64 bytes: the last one has 4 unused bits, and a lenient
+    decoder reads 16 spellings as the same signature, which would then verify."""
+    head, payload, signature = cred.token.split(".")
+    last = B64URL.index(signature[-1])
+    spellings = [signature[:-1] + B64URL[last ^ bits] for bits in range(1, 16)]
+    for spelling in spellings:
+        assert base64.urlsafe_b64decode(spelling + "==") == base64.urlsafe_b64decode(signature + "==")
+        assert check(session, f"{head}.{payload}.{spelling}") is Verdict.MALFORMED, spelling
+
+
 def test_wrong_issuer_is_not_valid(session, master, cred):
     header, claims, _ = split(cred.token)
     private = key_service.private_key(cred.key, master)
