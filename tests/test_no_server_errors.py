@@ -9,10 +9,16 @@ import json
 from typing import Any
 
 import pytest
-from helpers_hostile import JSON, NESTED_DEEP, Documented, Genuine, forge, genuine, split, verdict_path
+from conftest import BASE_URL
+from helpers_client import flask_fetcher, foreign_key
+from helpers_hostile import JSON, NESTED_DEEP, Documented, Genuine, forge, genuine, sign_raw, split, verdict_path
 from helpers_reports import valid_report
 
 from keys import jose
+from verify.client import Verdict, Verifier
+from verify.client import documents as docs
+from verify.client import verifier as client_verifier
+from verify.client.errors import InvalidResponseError
 
 
 @pytest.fixture()
@@ -170,3 +176,31 @@ def test_nested_bodies_within_the_limit_are_read(client: Any, tokens: Genuine) -
     assert resp.status_code == 200 and resp.json["verdict"] == "valid"
     resp = client.post("/api/v1/reports", json=valid_report(extra=json.loads("[" * 15 + "]" * 15)))
     assert resp.status_code == 400 and resp.json["error"]["code"] == "unknown_field"
+
+
+# ------------------------------------------------------------------ the offline client
+
+
+@pytest.mark.parametrize("iat", [10**30, 2**53 + 1, -(10**15)])
+def test_the_offline_client_answers_a_forged_time_with_a_verdict(
+    app: Any, tokens: Genuine, tmp_path: Any, iat: int
+) -> None:
+    """A foreign key's token with an ``iat`` no datetime holds: read before any
+    signature is checked, it raised OverflowError/ValueError out of the client."""
+    fetcher, _adapter = flask_fetcher(app, BASE_URL)
+    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path).sync()
+    header, claims, _ = split(tokens.staff)
+    private, kid = foreign_key()
+    token = sign_raw({**header, "kid": kid}, {**claims, "iat": iat}, private)
+    offline = Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, offline=True)
+    assert offline.verify(token).verdict is Verdict.UNKNOWN_KEY
+
+
+def test_the_client_refuses_documents_nested_past_the_recursion_limit() -> None:
+    """What a server (or someone between) sends: a clear InvalidResponseError."""
+    deep = jose.b64url_encode(b"[" * 100_000 + b"]" * 100_000)
+    header = jose.b64url_encode(b'{"alg":"EdDSA","typ":"keyset+jwt","kid":"' + b"k" * 43 + b'"}')
+    with pytest.raises(InvalidResponseError):
+        docs.parse_document(f"{header}.{deep}.{jose.b64url_encode(bytes(64))}", typ="keyset+jwt", what="key set")
+    with pytest.raises(InvalidResponseError):
+        client_verifier._json(b"[" * 100_000, "key list (JWKS)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from keys.errors import MalformedTokenError
@@ -141,7 +141,7 @@ def lookup_id(claims: dict[str, Any]) -> str:
     return jti if isinstance(jti, str) and JTI_RE.match(jti) else ""
 
 
-def is_timestamp(value: object) -> bool:
+def is_timestamp(value: object) -> TypeGuard[int]:
     """An ``iat``/``exp``/``nbf`` value a verifier can turn into a datetime."""
     return type(value) is int and 0 <= value <= MAX_TIMESTAMP
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from keys import jose
+from keys import jose, strictjson
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.statuslist import EntryStatus, get_entry
 from verify.claims import extract_token as extract_token  # re-exported: part of the client API
-from verify.claims import required_claims
+from verify.claims import is_timestamp, required_claims
 from verify.client import documents as docs
 from verify.client.cache import Cached, Store
 from verify.client.errors import (
@@ -632,7 +632,7 @@ class Verifier:
 
         if key is None:
             iat = parsed.claims.get("iat")
-            if self.offline and type(iat) is int and docs.ts(iat) > trusted.keyset.issued_at:
+            if self.offline and is_timestamp(iat) and docs.ts(iat) > trusted.keyset.issued_at:
                 # signed after our key set: perhaps by a key made since. Only a sync can tell.
                 raise NotSyncedError(
                     "The credential was signed after the cached key set: run `python -m verify sync` to learn its key."
@@ -736,6 +736,6 @@ def _as_file(text: str) -> Path | None:
 
 def _json(body: bytes, what: str) -> Any:
     try:
-        return json.loads(body)
+        return strictjson.loads(body, max_depth=docs.MAX_DOCUMENT_DEPTH)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
