@@ -1,12 +1,13 @@
 """Hostile input for the no-5xx tests: genuine tokens to edit and ways to edit them,
-the public endpoints that read a token or a JSON body, and a check that an answer has
-the shape the served OpenAPI document gives it."""
+a check that an answer has the shape the served OpenAPI document gives it, and the
+tally a fuzz run keeps (the ``fuzz_tally`` fixture hands it to conftest.py's summary)."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ JSON = {"Accept": "application/json"}
 VERDICTS = frozenset(v.value for v in Verdict)
 DATA_VERDICT = re.compile(r'data-verdict="([a-z_]+)"')
 NESTED_DEEP = b"[" * 5000 + b"]" * 5000  # past the interpreter's recursion limit of 1000
+FUZZ_COUNTS = "fuzz_counts"  # the user property conftest.py collects from every worker
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,52 @@ class Documented:
 def verdict_of(answer: Any) -> str:
     """The verdict word of a checked answer (JSON or page)."""
     return answer if isinstance(answer, str) else answer["verdict"]
+
+
+# ------------------------------------------------------------------ counts for CI
+
+
+@dataclass
+class Tally:
+    """What a run tried and got; ``line`` is what CI prints."""
+
+    run: str
+    tried: int = 0
+    valid: int = 0
+    server_errors: int = 0
+    crashes: int = 0  # the client raising outside its ClientError family
+    undecided: int = 0  # the client's ClientError: "could not decide", exit code 2
+    apart: int = 0  # inputs that may rightly be valid, counted apart, never in ``tried``
+    apart_what: str = "genuine inputs counted apart"
+    verdicts: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, what: str) -> None:
+        if len(self.failures) < 20:
+            self.failures.append(what)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "tried": self.tried,
+            "valid": self.valid,
+            "5xx": self.server_errors,
+            "crashes": self.crashes,
+            "undecided": self.undecided,
+            "apart": self.apart,
+            "apart_what": self.apart_what,
+            "verdicts": dict(sorted(self.verdicts.items())),
+        }
+
+
+def summary_line(counts: dict[str, Any]) -> str:
+    """``mutation run (server): 10000 tried, 0 valid, 0 5xx``; the client's line
+    counts crashes (and answers it could not decide) instead of 5xx."""
+    line = f"{counts['run']}: {counts['tried']} tried, {counts['valid']} valid, "
+    if "client" in counts["run"]:
+        line += f"{counts['crashes']} crashes ({counts['undecided']} could not decide)"
+    else:
+        line += f"{counts['5xx']} 5xx"
+    if counts.get("apart"):
+        line += f"; {counts['apart']} {counts['apart_what']}"
+    return line
