@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from keys import strictjson
 from keys.crypto import MasterKey
-from registry.errors import BodyError, BodyTooDeepError, RegistryError
+from registry.errors import N_, BodyError, BodyTooDeepError, RegistryError
 
 LANGUAGES = ("vi", "en")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -80,10 +80,11 @@ def wants_json() -> bool:
 
 def json_object(*, max_bytes: int = MAX_JSON_BODY) -> dict[str, Any] | None:
     """The request's JSON body, which must be an object, or None when the request
-    does not say it is JSON (its ``Content-Type``). Read once per call, bounded:
+    does not say it is JSON (its ``Content-Type``). Read bounded:
     raise RequestEntityTooLarge (413) past ``max_bytes``, BodyTooDeepError (400)
     past MAX_JSON_DEPTH levels, BodyError (400) for anything else that is not a
-    JSON object. Flask's ``get_json`` is not used: it lets a RecursionError out."""
+    JSON object. Call it once per request. Flask's ``get_json`` is not used: it lets
+    a RecursionError out."""
     if not request.is_json:
         return None
     too_large = RequestEntityTooLarge(f"the JSON body is over {max_bytes // 1024} KiB")
@@ -98,11 +99,13 @@ def json_object(*, max_bytes: int = MAX_JSON_BODY) -> dict[str, Any] | None:
     try:
         value = strictjson.loads(data, max_depth=MAX_JSON_DEPTH)
     except strictjson.JsonTooDeepError as exc:
-        raise BodyTooDeepError(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels", field="body") from exc
+        raise BodyTooDeepError(
+            N_("the JSON body is nested deeper than {depth} levels"), field="body", params={"depth": MAX_JSON_DEPTH}
+        ) from exc
     except strictjson.JsonInputError as exc:
-        raise BodyError(f"the body is not JSON ({exc})", field="body") from exc
+        raise BodyError(N_("the body is not valid JSON (RFC 8259, in UTF-8)"), field="body") from exc
     if not isinstance(value, dict):
-        raise BodyError("the body must be a JSON object", field="body")
+        raise BodyError(N_("the body must be a JSON object"), field="body")
     return value
 
 
