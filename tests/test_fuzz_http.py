@@ -285,6 +285,58 @@ def test_arbitrary_token_and_url_text(
     _count(fuzz_tally, verdicts, genuine_input=tokens.staff in text or tokens.assignment in text)
     letter = client.get(verdict_path(text) + "/letter")
     assert letter.status_code < 500 and (letter.status_code != 200 or tokens.assignment in text)
+    if tokens.assignment not in text:  # a genuine letter would be rendered as a PDF: slow
+        pdf = client.get(verdict_path(text) + "/letter.pdf", headers=JSON)
+        assert 300 <= pdf.status_code < 500, pdf.status_code
+
+
+GET_PAGES = ("/", "/report", "/report/BC-2026-000001", "/v/{staff}/letter")
+GET_API = {  # URL: its OpenAPI path
+    "/api/v1/lookup": "/api/v1/lookup",
+    "/api/v1/verify": "/api/v1/verify",
+    "/v/{staff}": "/v/{token}",
+    "/api/v1/status-lists/1": "/api/v1/status-lists/{list_id}",
+    "/api/v1/staff/TTTT-001/photo": "/api/v1/staff/{code}/photo",
+    "/.well-known/jwks.json": "/.well-known/jwks.json",
+    "/api/v1/keyset": "/api/v1/keyset",
+    "/api/v1/roster": "/api/v1/roster",
+    "/api/v1/keyset/root": "/api/v1/keyset/root",
+    "/healthz": "/healthz",
+    "/readyz": "/readyz",
+}
+PARAMS = ("q", "token", "agency", "expect", "lang", "k", "claimed_name", "staff_code", "phone", "channel")
+
+
+@settings(FUZZ_SETTINGS, max_examples=400)
+@given(
+    url=st.sampled_from(GET_PAGES + tuple(GET_API)),
+    query=st.dictionaries(st.one_of(st.sampled_from(PARAMS), st.text(max_size=8)), ANY_TEXT, max_size=4),
+    accept_json=st.booleans(),
+)
+def test_arbitrary_query_strings(
+    client: Any,
+    tokens: Genuine,
+    documented: Documented,
+    fuzz_tally: Tally,
+    url: str,
+    query: dict[str, str],
+    accept_json: bool,
+) -> None:
+    """Any query string on every public page and GET endpoint."""
+    fuzz_tally.run = "property run (query strings)"
+    path = url.format(staff=tokens.staff)
+    resp = client.get(path, query_string=query, headers=JSON if accept_json else {})
+    fuzz_tally.tried += 1
+    fuzz_tally.server_errors += resp.status_code >= 500
+    if url in GET_API:
+        answer = documented.check(GET_API[url], "get", resp)
+        if isinstance(answer, dict) and "verdict" in answer:
+            fuzz_tally.verdicts[answer["verdict"]] += 1
+            token = query.get("token", "") if url == "/api/v1/verify" else tokens.staff
+            assert answer["verdict"] != "valid" or token == tokens.staff
+            fuzz_tally.valid += token != tokens.staff and answer["verdict"] == "valid"
+    else:
+        assert resp.status_code < 500, (path, query, resp.status_code)
 
 
 @settings(FUZZ_SETTINGS, max_examples=500)
