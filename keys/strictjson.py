@@ -51,6 +51,9 @@ def _no_constant(name: str) -> Any:
     raise JsonInputError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # built once: json.loads(**kw) builds one per call
+
+
 def loads(data: bytes, *, max_depth: int) -> Any:
     """Parse UTF-8 ``data`` nested at most ``max_depth`` deep. Returns the value;
     raises JsonTooDeepError, or JsonInputError for anything else that is not JSON
@@ -60,10 +63,11 @@ def loads(data: bytes, *, max_depth: int) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JsonInputError("not UTF-8") from exc
-    if depth(text, limit=max_depth) > max_depth:
+    opening = text.count("[") + text.count("{")  # no deeper than this: the scan is skipped
+    if opening > max_depth and depth(text, limit=max_depth) > max_depth:
         raise JsonTooDeepError(f"nested deeper than {max_depth} levels")
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = _DECODER.decode(text)
     except JsonInputError:
         raise
     except ValueError as exc:  # JSONDecodeError, and int() refusing 4,300+ digits
