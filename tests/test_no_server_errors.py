@@ -57,6 +57,7 @@ def hostile_tokens(g: Genuine) -> dict[str, tuple[str, str]]:
         ),
         "agency a list": (signed(a_header, {**a_claims, "agency": [a_claims["agency"]]}), "malformed"),
         "purpose an object": (signed(a_header, {**a_claims, "purpose": {"x": 1}}), "malformed"),
+        "jti not a credential id": (signed(header, {**claims, "jti": "x' OR '1'='1"}), "malformed"),
     }
 
 
@@ -95,6 +96,7 @@ HOSTILE_TOKENS = [
     "status idx negative",
     "agency a list",
     "purpose an object",
+    "jti not a credential id",
 ]
 
 
