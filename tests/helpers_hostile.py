@@ -1,6 +1,7 @@
 """Hostile input for the no-5xx tests: genuine tokens to edit and ways to edit them,
-a check that an answer has the shape the served OpenAPI document gives it, and the
-tally a fuzz run keeps (the ``fuzz_tally`` fixture hands it to conftest.py's summary)."""
+a check that an answer has the shape the served OpenAPI document gives it, the tally
+a fuzz run keeps (the ``fuzz_tally`` fixture hands it to conftest.py's summary), and
+the hypothesis settings and JSON strategies the property tests share."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs
-from conftest import add_person, issue
+from conftest import BASE_URL, add_person, issue
 from helpers_assignments import assign, real_now
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -173,3 +176,40 @@ def summary_line(counts: dict[str, Any]) -> str:
     if counts.get("apart"):
         line += f"; {counts['apart']} {counts['apart_what']}"
     return line
+
+
+# ------------------------------------------------------------------ hypothesis strategies
+
+FUZZ_SETTINGS = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def nested(depth: int) -> Any:
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, -1, 2**31, 2**32, 2**32 + 1, 2**53 + 1, 253402300800, 10**20]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=24),
+    st.sampled_from(["EdDSA", "none", "HS256", "staff-credential+jwt", "assignment+jwt", BASE_URL, "\x00"]),
+)
+json_values = st.one_of(
+    st.recursive(
+        scalars,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+        max_leaves=12,
+    ),
+    st.integers(min_value=0, max_value=40).map(nested),  # around the parser's depth limits
+)
+ANY_TEXT = st.text(max_size=300)  # every code point but surrogates, which no URL or form can carry
