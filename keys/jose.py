@@ -1,7 +1,8 @@
 """Compact JWS with EdDSA (Ed25519, RFC 8037): sign, parse, verify, thumbprints.
 
 Every way an attacker-supplied token can fail to parse (size, segment count,
-base64url, UTF-8, JSON, ``alg``, ``typ``, ``kid`` shape) collapses into one
+base64url, UTF-8, JSON, nesting depth, lone surrogates, ``alg``, ``typ``, ``kid``
+shape) collapses into one
 ``MalformedTokenError`` raised from its cause. Signature checks raise
 ``BadSignatureError``; nothing here returns False.
 """
@@ -22,6 +23,7 @@ from joserfc.jws import JWSRegistry
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError as NaclBadSignature
 
+from keys import strictjson
 from keys.errors import BadSignatureError, MalformedTokenError
 
 ALG = "EdDSA"
@@ -30,6 +32,7 @@ KID_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # a base64url SHA-256 thumbprint
 B64URL_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})  # keys come only from us
 ED25519_SIGNATURE_BYTES = 64
+MAX_JSON_DEPTH = 8  # a credential's claims nest 3 deep (status.status_list.idx)
 
 
 class _EdDSARegistry(JWSRegistry):
@@ -70,13 +73,21 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url strictly; raise MalformedTokenError."""
+    """Decode unpadded base64url strictly; raise MalformedTokenError.
+
+    Only the one canonical spelling of each byte string is accepted: the unused low
+    bits of the last character must be zero (RFC 4648 section 3.5). Otherwise four
+    spellings of one signature would all verify, and a token would not be one text.
+    """
     if not B64URL_RE.match(text) or len(text) % 4 == 1:
         raise MalformedTokenError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedTokenError("not base64url") from exc
+    if b64url_encode(data) != text:
+        raise MalformedTokenError("not canonical base64url")
+    return data
 
 
 def compact_json(value: Any) -> bytes:
@@ -86,9 +97,8 @@ def compact_json(value: Any) -> bytes:
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(b64url_decode(segment).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        # RecursionError: a segment of nested arrays a thousand deep fits in the size cap
+        value = strictjson.loads(b64url_decode(segment), max_depth=MAX_JSON_DEPTH)
+    except strictjson.JsonInputError as exc:
         raise MalformedTokenError(f"{what} is not JSON") from exc
     if not isinstance(value, dict):
         raise MalformedTokenError(f"{what} is not a JSON object")

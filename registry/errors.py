@@ -30,6 +30,16 @@ class ValidationError(RegistryError):
     code = "invalid_input"
 
 
+class BodyError(ValidationError):
+    """A request body that is not the JSON object the endpoint reads."""
+
+    code = "invalid_json"
+
+
+class BodyTooDeepError(BodyError):
+    code = "json_too_deep"
+
+
 class NotFoundError(RegistryError):
     code = "not_found"
     status = 404

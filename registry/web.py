@@ -1,6 +1,6 @@
 """Flask glue shared by the admin and public blueprints: the per-request database
 session, i18n (Flask-Babel with catalogs compiled at start-up), rate limiting, CSRF,
-template helpers and the one error-response builder."""
+template helpers, the one JSON-body reader and the one error-response builder."""
 
 from __future__ import annotations
 
@@ -22,14 +22,18 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from keys import strictjson
 from keys.crypto import MasterKey
-from registry.errors import RegistryError
+from registry.errors import N_, BodyError, BodyTooDeepError, RegistryError
 
 LANGUAGES = ("vi", "en")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+MAX_JSON_BODY = 64 * 1024  # the longest public body, a report with every field full, fits
+MAX_JSON_DEPTH = 16  # every body we read is one flat object; a client's wrapping fits
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 csrf = CSRFProtect()
@@ -72,6 +76,37 @@ def wants_json() -> bool:
         best == "application/json"
         and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
     )
+
+
+def json_object(*, max_bytes: int = MAX_JSON_BODY) -> dict[str, Any] | None:
+    """The request's JSON body, which must be an object, or None when the request
+    does not say it is JSON (its ``Content-Type``). Read bounded:
+    raise RequestEntityTooLarge (413) past ``max_bytes``, BodyTooDeepError (400)
+    past MAX_JSON_DEPTH levels, BodyError (400) for anything else that is not a
+    JSON object. Call it once per request. Flask's ``get_json`` is not used: it lets
+    a RecursionError out."""
+    if not request.is_json:
+        return None
+    too_large = RequestEntityTooLarge(f"the JSON body is over {max_bytes // 1024} KiB")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    if request.max_content_length is None or request.max_content_length > max_bytes:
+        # bounds a body sent without Content-Length, unless a hook opened the stream first
+        request.max_content_length = max_bytes
+    data = request.get_data(cache=True)
+    if len(data) > max_bytes:
+        raise too_large
+    try:
+        value = strictjson.loads(data, max_depth=MAX_JSON_DEPTH)
+    except strictjson.JsonTooDeepError as exc:
+        raise BodyTooDeepError(
+            N_("the JSON body is nested deeper than {depth} levels"), field="body", params={"depth": MAX_JSON_DEPTH}
+        ) from exc
+    except strictjson.JsonInputError as exc:
+        raise BodyError(N_("the body is not valid JSON (RFC 8259, in UTF-8)"), field="body") from exc
+    if not isinstance(value, dict):
+        raise BodyError(N_("the body must be a JSON object"), field="body")
+    return value
 
 
 def error_response(status: int, code: str, message: str | None, *, field: str | None = None) -> Response:

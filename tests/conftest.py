@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask
@@ -200,3 +200,52 @@ def browser() -> Iterator[Any]:
 
     with launched() as chromium:
         yield chromium
+
+
+# ------------------------------------------------------------------ fuzz counts in CI
+
+_fuzz_counts: list[dict[str, Any]] = []
+
+
+@pytest.fixture()
+def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A helpers_hostile.Tally for a fuzz run to fill in (``run`` names it); its counts
+    go to the terminal summary at teardown, so a failing run shows them too."""
+    from helpers_hostile import FUZZ_COUNTS, Tally
+
+    tally = Tally(run=request.node.name)
+    yield tally
+    request.node.user_properties.append((FUZZ_COUNTS, tally.as_json()))
+
+
+@pytest.fixture()
+def fast_path_silent(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The fast path (verify/fastpath.py) hands a request it fails on to Flask, which
+    then answers well: fuzzing must see that failure all the same."""
+    yield
+    failures = [r.getMessage() for r in caplog.records if r.name == "chinhdanh.fastpath"]
+    assert failures == []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the counts the fuzz runs record (helpers_hostile.Tally); under
+    pytest-xdist this runs in the controller too, with the workers' user properties.
+    The teardown report carries every property, those a fixture adds at teardown too."""
+    if report.when == "teardown":
+        _fuzz_counts.extend(cast(dict[str, Any], v) for name, v in report.user_properties if name == "fuzz_counts")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """One line per fuzz run, and test-output/mutation-counts.json, after the run."""
+    if hasattr(config, "workerinput") or not _fuzz_counts:
+        return
+    import json
+
+    from helpers_hostile import summary_line
+
+    counts = sorted(_fuzz_counts, key=lambda c: c["run"])
+    terminalreporter.section("fuzz counts")
+    for entry in counts:
+        terminalreporter.write_line(summary_line(entry))
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    (TEST_OUTPUT / "mutation-counts.json").write_text(json.dumps(counts, indent=2, ensure_ascii=False) + "\n")

@@ -278,7 +278,7 @@ def test_api_bad_bodies(client: Any, session: Any, master: Any, body: Any, field
     enrolled(session, master)
     resp = client.post("/api/v1/live-code", json=body)
     assert resp.status_code == 400
-    assert resp.json["error"]["code"] == "invalid_input"
+    assert resp.json["error"]["code"] == ("invalid_json" if field == "body" else "invalid_input")
     assert resp.json["error"]["field"] == field
 
 
@@ -286,6 +286,7 @@ def test_api_non_json_body(client: Any, session: Any, master: Any) -> None:
     enrolled(session, master)
     resp = client.post("/api/v1/live-code", data=b"{not json", content_type="application/json")
     assert resp.status_code == 400
+    assert resp.json["error"]["code"] == "invalid_json"
 
 
 def test_page_form_without_js(client: Any, session: Any, master: Any) -> None:

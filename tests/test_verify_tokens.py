@@ -221,6 +221,20 @@ def test_malformed_and_attacks_never_valid(session, cred):
         assert verdict is Verdict.MALFORMED, name
 
 
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_a_signature_spelled_another_way_is_malformed(session, cred):
+    """86 characters carry 64 bytes: the last one has 4 unused bits, and a lenient
+    decoder reads 16 spellings as the same signature, which would then verify."""
+    head, payload, signature = cred.token.split(".")
+    last = B64URL.index(signature[-1])
+    spellings = [signature[:-1] + B64URL[last ^ bits] for bits in range(1, 16)]
+    for spelling in spellings:
+        assert base64.urlsafe_b64decode(spelling + "==") == base64.urlsafe_b64decode(signature + "==")
+        assert check(session, f"{head}.{payload}.{spelling}") is Verdict.MALFORMED, spelling
+
+
 def test_wrong_issuer_is_not_valid(session, master, cred):
     header, claims, _ = split(cred.token)
     private = key_service.private_key(cred.key, master)
@@ -281,27 +295,30 @@ def test_api_attacks_answer_200_with_verdict_never_500(client, cred):
         if isinstance(token, bytes) or len(token) > 8192:
             continue
         resp = client.post("/api/v1/verify", json={"token": token})
+        if name == "not UTF-8 text":  # a lone surrogate: the JSON body itself is not well-formed text
+            assert resp.status_code == 400 and resp.json["error"]["code"] == "invalid_json", name
+            continue
         assert resp.status_code == 200, name
         assert resp.json["verdict"] == "malformed", name
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "status"),
+    ("kwargs", "status", "code"),
     [
-        ({"json": {"token": "a" * (1 << 20)}}, 413),
-        ({"data": b"\xff\xfe" * 10, "content_type": "application/json"}, 200),
-        ({"json": {"token": 12}}, 200),
-        ({"json": ["token"]}, 200),
-        ({"data": {"token": "x" * 9000}}, 413),
+        ({"json": {"token": "a" * (1 << 20)}}, 413, "request_entity_too_large"),
+        ({"data": b"\xff\xfe" * 10, "content_type": "application/json"}, 400, "invalid_json"),
+        ({"json": {"token": 12}}, 200, "malformed"),
+        ({"json": ["token"]}, 400, "invalid_json"),
+        ({"data": {"token": "x" * 9000}}, 413, "request_entity_too_large"),
     ],
 )
-def test_api_bad_bodies(client, cred, kwargs, status):
+def test_api_bad_bodies(client, cred, kwargs, status, code):
     resp = client.post("/api/v1/verify", **kwargs)
     assert resp.status_code == status
     if status == 200:
-        assert resp.json["verdict"] == "malformed"
+        assert resp.json["verdict"] == code
     else:
-        assert resp.json["error"]["code"] == "request_entity_too_large"
+        assert resp.json["error"]["code"] == code
 
 
 def test_page_puts_verdict_first_in_words_and_colour(client, cred):

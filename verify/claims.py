@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from keys.errors import MalformedTokenError
@@ -128,19 +128,52 @@ def _shown(host: str) -> str:
     return "".join(escaped)[:MAX_HOST_SHOWN]
 
 
+# The registry's credential id: base64url, at most its 32-character column. Checked
+# before the id goes to the database, where a NUL byte is an error, not a miss.
+JTI_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# ``iat``/``exp``/``nbf`` from 1970 to 2106 (2**32 s): beyond any card's life, and far
+# enough from datetime's year 9999 that no conversion (to Viet Nam time) overflows.
+MAX_TIMESTAMP = 2**32
+MAX_STATUS_INDEX = 2**31 - 1  # the registry's 32-bit column
+ASSIGNMENT_TEXT_CLAIMS = ("agency", "agency_domain", "purpose")  # text when present
+
+
+def lookup_id(claims: dict[str, Any]) -> str:
+    """``jti`` when it has the shape of a credential id, else "" (an id nothing has):
+    what a verifier may look up before the signature is checked."""
+    jti = claims.get("jti")
+    return jti if isinstance(jti, str) and JTI_RE.match(jti) else ""
+
+
+def is_timestamp(value: object) -> TypeGuard[int]:
+    """An ``iat``/``exp``/``nbf`` value a verifier can turn into a datetime."""
+    return type(value) is int and 0 <= value <= MAX_TIMESTAMP
+
+
 def required_claims(claims: dict[str, Any], issuer: str) -> None:
     """Return if ``claims`` has the contract's shape and ``iss`` is ``issuer``;
-    raise MalformedTokenError otherwise."""
+    raise MalformedTokenError otherwise. Every claim a verifier reads is then of
+    its type and in its range."""
     if claims.get("iss") != issuer:
         raise MalformedTokenError("issuer is not the trusted service")
     for name in ("sub", "jti", "name"):
         if not isinstance(claims.get(name), str):
             raise MalformedTokenError(f"claim {name} missing")
+    if not JTI_RE.match(claims["jti"]):
+        raise MalformedTokenError("claim jti is not a credential id")
     for name in ("iat", "exp"):
-        if type(claims.get(name)) is not int:
-            raise MalformedTokenError(f"claim {name} missing")
-    if "nbf" in claims and type(claims["nbf"]) is not int:
-        raise MalformedTokenError("claim nbf is not a number")
+        if not is_timestamp(claims.get(name)):
+            raise MalformedTokenError(f"claim {name} missing or out of range")
+    if "nbf" in claims and not is_timestamp(claims["nbf"]):
+        raise MalformedTokenError("claim nbf is not a time")
+    for name in ASSIGNMENT_TEXT_CLAIMS:
+        if name in claims and not isinstance(claims[name], str):
+            raise MalformedTokenError(f"claim {name} is not text")
     entry = claims.get("status", {}).get("status_list") if isinstance(claims.get("status"), dict) else None
-    if not isinstance(entry, dict) or type(entry.get("idx")) is not int or not isinstance(entry.get("uri"), str):
+    if (
+        not isinstance(entry, dict)
+        or type(entry.get("idx")) is not int
+        or not 0 <= entry["idx"] <= MAX_STATUS_INDEX
+        or not isinstance(entry.get("uri"), str)
+    ):
         raise MalformedTokenError("claim status missing")

@@ -21,7 +21,7 @@ from registry import livecode
 from registry.channels import ChannelRecord
 from registry.errors import ValidationError
 from registry.queries import official_contacts
-from registry.web import base_url, csrf, db, error_response, limiter, master_key, now
+from registry.web import base_url, csrf, db, error_response, json_object, limiter, master_key, now
 from verify import openapi
 from verify.agency import MAX_AGENCY_INPUT
 from verify.answers import card_json, channel_json, result_json
@@ -196,10 +196,8 @@ def _bounded(value: Any, limit: int, field: str) -> str:
 
 
 def _live_code_input() -> tuple[str, str]:
-    if request.is_json:
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            raise ValidationError("the body must be a JSON object with staff_code and code", field="body")
+    payload = json_object()
+    if payload is not None:
         staff_code, code = payload.get("staff_code"), payload.get("code")
     else:
         staff_code, code = request.form.get("staff_code"), request.form.get("code")
@@ -465,7 +463,14 @@ def api_live_code() -> Response:
                       none of the person's own contacts (every answer but valid).
                   checked_at: {type: string, format: date-time}
         "400":
-          description: A missing or malformed staff code or live code.
+          description: >-
+            A missing or malformed staff code or live code, or a JSON body that is not a
+            JSON object (invalid_json) or is nested too deep (json_too_deep).
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "413":
+          description: A JSON body over 64 KiB.
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}

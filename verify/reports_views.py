@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from registry.web import base_url, csrf, db, limiter, now
+from registry.web import base_url, csrf, db, json_object, limiter, now
 from verify import evidence, outbox
 from verify.evidence import Upload
 from verify.models import Report, ReportChannel
@@ -225,16 +225,13 @@ def api_create_report() -> Response:
                   status: {type: string, enum: [new]}
                   created_at: {type: string, format: date-time}
                   files: {type: integer}
-        "400": {description: "A field is invalid: error.code, error.field, error.message"}
+        "400": {description: "A field is invalid, or the body is no JSON object: error.code, .field, .message"}
         "413": {description: A file or the request is too large}
         "415": {description: A file is not JPEG, PNG, WebP or PDF, or its name contradicts its content}
         "429": {description: Too many reports from this address}
     """
-    if request.is_json:
-        _bound_request(MAX_JSON_REQUEST)
-        payload = request.get_json(silent=True)
-        if not isinstance(payload, dict):
-            raise ReportInputError({"body": ("invalid_json", "the body must be a JSON object")})
+    payload = json_object(max_bytes=MAX_JSON_REQUEST)
+    if payload is not None:
         report = _store(payload, [], source="api", strict=True)
     else:
         _bound_request(MAX_REPORT_REQUEST)

@@ -27,7 +27,7 @@ from registry.models import CredentialKind
 from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential, official_contacts
 from verify.agency import agency_matcher
 from verify.callback import needs_centre_contacts
-from verify.claims import origin, read_presented, required_claims
+from verify.claims import lookup_id, origin, read_presented, required_claims
 from verify.verdicts import STATE_BY_ENTRY, EntryState, Facts, Verdict, decide
 
 ALL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
@@ -93,8 +93,7 @@ def verify_token(
         parsed = jose.parse_token(presented.token, typs=typs)
     except MalformedTokenError:
         return Result(Verdict.MALFORMED, now)
-    jti = parsed.claims.get("jti")
-    key, record = key_and_credential(db, parsed.kid, jti if isinstance(jti, str) else "")
+    key, record = key_and_credential(db, parsed.kid, lookup_id(parsed.claims))
     if key is None:
         return Result(Verdict.UNKNOWN_KEY, now, token=parsed.raw)
     try:

@@ -17,7 +17,7 @@ from keys.errors import NoActiveKeyError
 from registry import statuslists
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
 from registry.errors import ValidationError
-from registry.web import base_url, csrf, db, master_key, now, wants_json
+from registry.web import base_url, csrf, db, json_object, master_key, now, wants_json
 from verify.agency import MAX_AGENCY_INPUT
 from verify.answers import result_json
 from verify.messages import EXPLANATIONS, HEADLINES, NEVER_DOES
@@ -77,25 +77,21 @@ def expect_value(value: object) -> str | None:
     return value.strip().lower()
 
 
-def _expect_param() -> str:
+def _expect_param(payload: dict[str, Any] | None) -> str:
     """``expect`` from the query, the form or the JSON body; raise ValidationError."""
     value: object = request.values.get("expect", "")
-    if request.is_json:
-        payload = request.get_json(silent=True)
-        if isinstance(payload, dict) and "expect" in payload:
-            value = payload["expect"]
+    if payload is not None and "expect" in payload:
+        value = payload["expect"]
     expect = expect_value(value)
     if expect is None:
         raise ValidationError("expect must be assignment or credential", field="expect")
     return expect
 
 
-def _agency_param() -> str:
+def _agency_param(payload: dict[str, Any] | None) -> str:
     value = request.values.get("agency", "")
-    if request.is_json:
-        payload = request.get_json(silent=True)
-        if isinstance(payload, dict) and isinstance(payload.get("agency"), str):
-            value = payload["agency"]
+    if payload is not None and isinstance(payload.get("agency"), str):
+        value = payload["agency"]
     return value[:MAX_AGENCY_INPUT]
 
 
@@ -134,13 +130,22 @@ def verdict_page(token: str) -> Response | str:
               schema: {$ref: "#/components/schemas/VerifyAnswer"}
             text/html: {}
         "400":
-          description: An expect other than assignment or credential.
+          description: >-
+            An expect other than assignment or credential, or a JSON body that is not a
+            JSON object (invalid_json) or is nested too deep (json_too_deep).
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+            text/html: {}
+        "413":
+          description: A JSON body over 64 KiB.
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
             text/html: {}
     """
-    result = _verify(token, _agency_param(), _expect_param())
+    payload = json_object()
+    result = _verify(token, _agency_param(payload), _expect_param(payload))
     if wants_json():
         return jsonify(result_json(result))
     body = render_template(
@@ -176,12 +181,14 @@ def api_verify() -> Response:
             application/json:
               schema: {$ref: "#/components/schemas/VerifyAnswer"}
         "400":
-          description: An expect other than assignment or credential.
+          description: >-
+            An expect other than assignment or credential, or a JSON body that is not a
+            JSON object (invalid_json) or is nested too deep (json_too_deep).
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
         "413":
-          description: A token far longer than any credential.
+          description: A token far longer than any credential, or a JSON body over 64 KiB.
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
@@ -203,18 +210,18 @@ def api_verify() -> Response:
             schema: *verify_body
       responses: *verify_responses
     """
+    payload = json_object()
     if request.method == "GET":
         token = request.args.get("token", "")
-    elif request.is_json:
-        payload = request.get_json(silent=True)
-        token = payload.get("token", "") if isinstance(payload, dict) else ""
+    elif payload is not None:
+        token = payload.get("token", "")
         if not isinstance(token, str):
             token = ""
     else:
         token = request.form.get("token", "")
     if len(token) > MAX_TOKEN_FIELD:
         abort(413, "the token is far longer than any credential")
-    return jsonify(result_json(_verify(token, _agency_param(), _expect_param())))
+    return jsonify(result_json(_verify(token, _agency_param(payload), _expect_param(payload))))
 
 
 csrf.exempt(api_verify)  # a public JSON API with no session to protect

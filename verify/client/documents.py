@@ -12,7 +12,6 @@ Documents are larger than a credential (``keys.jose.parse_token`` caps tokens at
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import Any
 
 from joserfc.jwk import OKPKey
 
-from keys import jose
+from keys import jose, strictjson
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.statuslist import BITS, STATUS_LIST_TYP, decode_lst
 from verify.client.errors import InvalidResponseError, RootChangedError, TrustError
@@ -33,6 +32,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 ROSTER_PATH = "/api/v1/roster"
 STATUS_LIST_PATH = "/api/v1/status-lists/"
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024  # a roster of tens of thousands of people fits
+MAX_DOCUMENT_DEPTH = 8  # a key set or roster nests 3 deep; deeper JSON is refused unparsed
 KEY_STATES = frozenset({"active", "retired", "revoked"})
 STAFF_STATES = frozenset({"active", "suspended", "departed"})
 MAX_ROSTER_FIELD = 254  # the longest registry field (an email address)
@@ -70,8 +70,8 @@ def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
     try:
         if len(parts) != 3:
             raise MalformedTokenError("a compact JWS has three segments")
-        header = json.loads(jose.b64url_decode(parts[0]))
-        claims = json.loads(jose.b64url_decode(parts[1]))
+        header = strictjson.loads(jose.b64url_decode(parts[0]), max_depth=MAX_DOCUMENT_DEPTH)
+        claims = strictjson.loads(jose.b64url_decode(parts[1]), max_depth=MAX_DOCUMENT_DEPTH)
         signature = jose.b64url_decode(parts[2])
     except (MalformedTokenError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         # RecursionError: JSON nested thousands deep, from whoever answers in the server's name

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from keys import strictjson
 from verify.client import documents as docs
 from verify.client.cache import Cached, Store
 from verify.client.errors import (
@@ -48,8 +49,8 @@ def N_(message: str) -> str:
 
 def _json(body: bytes, what: str) -> Any:
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return strictjson.loads(body, max_depth=docs.MAX_DOCUMENT_DEPTH)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
 
 

@@ -22,7 +22,7 @@ from keys import jose
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.statuslist import EntryStatus, get_entry
 from verify.claims import extract_token as extract_token  # re-exported: part of the client API
-from verify.claims import origin, read_presented, required_claims
+from verify.claims import is_timestamp, origin, read_presented, required_claims
 from verify.client import documents as docs
 from verify.client.cache import Store
 from verify.client.errors import NoServerError, NotSyncedError, StaleDataError, UndecidableError
@@ -212,7 +212,7 @@ class Verifier(Documents):
 
         if key is None:
             iat = parsed.claims.get("iat")
-            if self.offline and type(iat) is int and iat > trusted.keyset.issued_at.timestamp():
+            if self.offline and is_timestamp(iat) and iat > trusted.keyset.issued_at.timestamp():
                 # signed after our key set: perhaps by a key made since. Only a sync can tell.
                 raise NotSyncedError(
                     "The credential was signed after the cached key set: run `python -m verify sync` to learn its key."
