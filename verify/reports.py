@@ -134,6 +134,13 @@ def _has_controls(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
 
 
+def _has_format_characters(text: str) -> bool:
+    """Unicode format characters (Cf): bidi overrides and isolates, zero-width spaces
+    and joiners, soft hyphens. Invisible, they can make a phone number or a name read
+    otherwise than it is stored; lookups refuse them too."""
+    return any(unicodedata.category(c) == "Cf" for c in text)
+
+
 def _text(
     value: Any, name: str, max_len: int, required: bool, *, multiline: bool
 ) -> tuple[str | None, tuple[str, str] | None]:
@@ -159,6 +166,15 @@ def _text(
         return None, ("too_long", _("%(label)s is too long: at most %(max)d characters.", label=label, max=max_len))
     if bad:
         return None, ("control_characters", _("%(label)s contains invisible control characters.", label=label))
+    if _has_format_characters(text):
+        return None, (
+            "format_characters",
+            _(
+                "%(label)s contains invisible formatting characters (such as direction marks or zero-width "
+                "spaces). Delete them or type the text again.",
+                label=label,
+            ),
+        )
     return text, None
 
 
