@@ -45,6 +45,8 @@ ENV_KEYS = (
     "HSTS_SECONDS",
     "CENTRE_NEVER_DOES",
     "ADMIN_IDLE_TIMEOUT_S",
+    "EVIDENCE_QUOTA_PER_ADDRESS_MB",
+    "EVIDENCE_QUOTA_TOTAL_MB",
 )
 DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
@@ -57,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "CHINHDANH_ENV": "development",
     "HSTS_SECONDS": 0,
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
+    # evidence a client network may store per day (ten reports with full photos), and in all
+    "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,
+    "EVIDENCE_QUOTA_TOTAL_MB": 10 * 1024,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # 3 evidence files of 5 MB and the form
     # any single non-file field; werkzeug also counts its 64 KiB multipart read chunk
     # (file parts included) against this limit, so it must stay well above 64 KiB
@@ -67,7 +72,13 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
 }
 BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH"}
-INT_KEYS = {"CHINHDANH_TRUSTED_PROXIES", "HSTS_SECONDS", "ADMIN_IDLE_TIMEOUT_S"}
+INT_KEYS = {
+    "CHINHDANH_TRUSTED_PROXIES",
+    "HSTS_SECONDS",
+    "ADMIN_IDLE_TIMEOUT_S",
+    "EVIDENCE_QUOTA_PER_ADDRESS_MB",
+    "EVIDENCE_QUOTA_TOTAL_MB",
+}
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 
 

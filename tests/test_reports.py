@@ -133,6 +133,19 @@ def test_form_errors_come_back_per_field_in_vietnamese(app, client, session):
     _nothing_written(app, session)
 
 
+def test_form_refuses_invisible_format_characters_naming_the_field(app, client, session):
+    data = form_data(claimed_name="Nguy\u202eễn Văn Đức", request_text="chuyển\u200btiền")
+    resp = client.post("/report", data=data, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'id="claimed_name-error"' in html and 'id="request_text-error"' in html
+    assert "«Họ tên tự xưng» chứa ký tự định dạng không hiển thị" in html
+    assert 'value="0987 654 321"' in html  # the other fields are kept
+    english = client.post("/report?lang=en", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "Name they gave contains invisible formatting characters" in english
+    _nothing_written(app, session)
+
+
 def test_markup_is_stored_verbatim_and_shown_escaped(client, session):
     script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     data = form_data(request_text=script, claimed_name="<b>Kẻ gian</b>", evidence_text="a & b <i>")
@@ -226,6 +239,14 @@ HOSTILE_JSON = [
     ({"bank_account": "Vietcombank"}, 400, "invalid_account", "bank_account"),
     ({"claimed_name": "Ng\x00uyen"}, 400, "control_characters", "claimed_name"),
     ({"request_text": "a\x1bb"}, 400, "control_characters", "request_text"),
+    # Unicode format characters (Cf), refused as lookups refuse them
+    ({"claimed_name": "Nguy\u202eễn Văn Đức"}, 400, "format_characters", "claimed_name"),  # right-to-left override
+    ({"phone": "0987\u2066654321"}, 400, "format_characters", "phone"),  # left-to-right isolate
+    ({"request_text": "chuyển\u200btiền"}, 400, "format_characters", "request_text"),  # zero-width space
+    ({"evidence_text": "\ufeffGọi lúc 9 giờ"}, 400, "format_characters", "evidence_text"),  # byte order mark
+    ({"bank_account": "0123\u00ad456789"}, 400, "format_characters", "bank_account"),  # soft hyphen
+    ({"reporter_contact": "Anh\u200d Nam"}, 400, "format_characters", "reporter_contact"),  # zero-width joiner
+    ({"social_link": "facebook.com/ke\u200egia"}, 400, "format_characters", "social_link"),  # left-to-right mark
     ({"colour": "red"}, 400, "unknown_field", "colour"),
     ({"website": "http://spam.example"}, 400, "spam_suspected", "website"),
 ]

@@ -43,15 +43,19 @@ PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 class EvidenceError(ValidationError):
-    """An evidence file refused; ``code`` says why (stable), ``index`` which file."""
+    """An evidence file refused; ``code`` says why (stable), ``index`` which file,
+    ``retry_after`` (seconds) when the same files will be accepted later."""
 
     code = "invalid_file"
 
-    def __init__(self, code: str, message: str, *, status: int = 400, index: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, status: int = 400, index: int | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message, field=FIELD)
         self.code = code
         self.status = status
         self.index = index
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,18 @@
 """Tables of the impersonation reports: the report itself, its evidence files (bytes
 on disk under ``instance/evidence/``, metadata here), the normalised identifiers it
-names (what later lookups match against), the per-year reference counter and the
-webhook outbox."""
+names (what later lookups match against), the per-year reference counter, the
+webhook outbox and the per-address daily count of evidence bytes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -178,3 +179,15 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EvidenceQuota(Base):
+    """Evidence bytes accepted today from one client network (``verify.evidence_quota``).
+    The key is a keyed hash of the network and the day, never the address itself;
+    rows of past days are deleted by the next report with files."""
+
+    __tablename__ = "evidence_quota"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)  # Viet Nam time
+    used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,13 +21,13 @@ from registry import livecode
 from registry.channels import ChannelRecord
 from registry.errors import ValidationError
 from registry.queries import official_contacts
-from registry.web import base_url, csrf, db, error_response, json_object, limiter, master_key, now
+from registry.web import base_url, csrf, db, error_response, json_object, limiter, master_key, now, wants_json
 from verify import openapi
 from verify.agency import MAX_AGENCY_INPUT
 from verify.answers import card_json, channel_json, result_json
 from verify.callback import needs_centre_contacts, shows_own_contacts
 from verify.lookup import MAX_QUERY, Answer, LookupResult, LookupWarning, WarningCode, lookup
-from verify.qrdecode import MAX_IMAGE_BYTES, QrDecodeError, decode_qr
+from verify.qrdecode import MAX_IMAGE_BYTES, QrDecodeError, decode_qr_bounded
 from verify.tokens import Result, verify_on
 from verify.verdicts import Verdict
 from verify.views import service_origin
@@ -110,13 +110,18 @@ LIVE_CODE_EXPLANATIONS = {
     ),
 }
 QR_ERROR_TEXTS = {
-    "too_large": _l("The photo is too large. Send a photo of at most 5 MB."),
+    "too_large": _l("The photo is too large. Send a photo of at most 5 MB and 16 megapixels, as a phone takes it."),
     "not_an_image": _l("This file is not a photo. Send a JPEG, PNG or WebP picture of the card."),
     "truncated_image": _l("The photo is damaged or incomplete. Take or send it again."),
     "no_qr_code": _l(
         "No QR code was found in the photo. Take it again closer to the card, in good light, "
         "with the whole QR code in the picture."
     ),
+    "too_complex": _l(
+        "This photo is too complex to read in time. Take a photo of the card alone, closer, "
+        "with the whole QR code in the picture."
+    ),
+    "busy": _l("Too many photos are being checked right now. Try again in a few seconds."),
 }
 
 
@@ -230,7 +235,7 @@ def _uploaded_image() -> bytes:
 
 
 def _verify_image(data: bytes) -> Result:
-    text = decode_qr(data)
+    text = decode_qr_bounded(data)
     agency = request.form.get("agency", "")[:MAX_AGENCY_INPUT]
     return verify_on(
         current_app.extensions["chinhdanh.read_engine"],
@@ -251,9 +256,22 @@ def _photo_upload_limits(endpoint: str | None, _values: dict[str, Any] | None) -
         request.max_content_length = MAX_IMAGE_BYTES + UPLOAD_OVERHEAD
 
 
+def _photo_error_headers(exc: QrDecodeError) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+
+
 @bp.app_errorhandler(QrDecodeError)
 def _qr_error(exc: QrDecodeError) -> Response:
-    return error_response(exc.status, exc.code, str(QR_ERROR_TEXTS.get(exc.code, exc.message)))
+    message = str(QR_ERROR_TEXTS.get(exc.code, exc.message))
+    if exc.status < 500:
+        resp = error_response(exc.status, exc.code, message)
+    elif wants_json():  # "busy" is an answer to show, unlike the faults error_response hides
+        resp = jsonify({"error": {"code": exc.code, "message": message}})
+    else:
+        resp = make_response(render_template("error.html", status=exc.status, code=exc.code, message=message))
+    resp.status_code = exc.status
+    resp.headers.update(_photo_error_headers(exc))
+    return resp
 
 
 # ------------------------------------------------------------------ pages
@@ -300,12 +318,13 @@ def live_code_form() -> tuple[str, int]:
 
 @bp.post("/check-photo")
 @limiter.limit(IMAGE_LIMIT)
-def photo_form() -> tuple[str, int]:
+def photo_form() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     """The page's photo upload: decode the card's QR code and show the verdict page."""
     try:
         result = _verify_image(_uploaded_image())
     except QrDecodeError as exc:
-        return _home(exc.status, photo_error=str(QR_ERROR_TEXTS.get(exc.code, exc.message)))
+        page, status = _home(exc.status, photo_error=str(QR_ERROR_TEXTS.get(exc.code, exc.message)))
+        return page, status, _photo_error_headers(exc)
     except ValidationError:
         return _home(400, photo_error=_("Choose a photo of the card first."))
     data = result_json(result)
@@ -516,7 +535,7 @@ def api_verify_image() -> Response:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
         "413":
-          description: Over 5 MB or too many pixels (too_large).
+          description: Over 5 MB or over 16.8 megapixels (too_large), refused before any pixel is decoded.
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
@@ -526,12 +545,22 @@ def api_verify_image() -> Response:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
         "422":
-          description: No QR code found in the photo (no_qr_code).
+          description: >-
+            No QR code found in the photo (no_qr_code), or the photo could not be read
+            within the decoder's CPU budget (too_complex).
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}
         "429":
           description: Too many requests from this address.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "503":
+          description: Every photo decoder of this server is busy (busy); try again after Retry-After seconds.
+          headers:
+            Retry-After:
+              schema: {type: integer}
           content:
             application/json:
               schema: {$ref: "#/components/schemas/Error"}

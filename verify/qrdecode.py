@@ -7,12 +7,23 @@ content, never by name), then the pixel count read from the header before any pi
 is decoded (a small file can declare a huge canvas: a decompression bomb). Every
 failure is one of a small exception family with a stable ``code`` and an HTTP-like
 ``status``, so a web view and a command line can both report it plainly.
+
+CPU is the one cost the header cannot bound: a canvas tiled with thousands of small
+QR codes kept zxing busy for seconds, and zxing cannot be interrupted. The server
+therefore decodes with ``decode_qr_bounded``: the header checks here, then the decode
+in a child process under a kernel CPU limit, at most ``MAX_CONCURRENT_DECODES`` at a
+time per process (``Busy`` beyond that).
 """
 
 from __future__ import annotations
 
 import io
-from typing import ClassVar
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
 
 import zxingcpp
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,19 +32,22 @@ __all__ = [
     "ALLOWED_FORMATS",
     "MAX_IMAGE_BYTES",
     "MAX_IMAGE_PIXELS",
+    "Busy",
     "NoQrCode",
     "NotAnImage",
     "QrDecodeError",
+    "TooComplex",
     "TooLarge",
     "TruncatedImage",
     "decode_qr",
     "decode_qr_all",
+    "decode_qr_bounded",
 ]
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # a phone photo of a card; bounds upload and parsing work
-# 40 megapixels: above any phone camera's default output (12-24 MP, 48 MP binned to 12),
-# and at one byte per pixel in grey well within a worker's memory.
-MAX_IMAGE_PIXELS = 40_000_000
+# 4096 x 4096 (16.8 MP): a phone camera's default output (12 MP, 48-50 MP sensors bin to
+# 12.5, 16 MP on some) fits; a 6300 x 6300 canvas (40 MP, 190 MB to decode) does not.
+MAX_IMAGE_PIXELS = 4096 * 4096
 # Only what phones and scanners produce; Pillow would otherwise also try formats
 # (EPS, PSD, TGA...) whose parsers we have no reason to expose.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
@@ -44,10 +58,12 @@ _QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # never a 1-D
 
 
 class QrDecodeError(Exception):
-    """Base of the photo-decoding errors; ``code`` is stable, ``status`` the HTTP status."""
+    """Base of the photo-decoding errors; ``code`` is stable, ``status`` the HTTP status,
+    ``retry_after`` (seconds) set when trying again later can succeed."""
 
     code: ClassVar[str] = "qr_decode_error"
     status: ClassVar[int] = 400
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -80,6 +96,21 @@ class NoQrCode(QrDecodeError):
 
     code = "no_qr_code"
     status = 422
+
+
+class TooComplex(QrDecodeError):
+    """An image the decoder could not finish within its CPU budget."""
+
+    code = "too_complex"
+    status = 422
+
+
+class Busy(QrDecodeError):
+    """Every decode slot of this process is taken."""
+
+    code = "busy"
+    status = 503
+    retry_after = 5  # seconds: a decode ends within DECODE_WALL_S, most within one
 
 
 def _open(data: bytes) -> Image.Image:
@@ -154,3 +185,97 @@ def decode_qr(data: bytes) -> str:
     Raises ``TooLarge``, ``NotAnImage``, ``TruncatedImage`` or ``NoQrCode``.
     """
     return decode_qr_all(data)[0]
+
+
+# ------------------------------------------------------------------ bounded decoding
+
+# CPU the child may use once started, enforced by the kernel (a profiling timer whose
+# signal ends the process, RLIMIT_CPU one second later as a backstop). Measured here:
+# a 12 MP phone photo takes 0.1-0.35 s, a 16 MP WebP or RGBA PNG 0.5 s; a canvas tiled
+# with small QR codes took 7 s before this limit.
+DECODE_CPU_S = 1.5
+# A child starved of CPU on a loaded machine is given up on too.
+DECODE_WALL_S = 5
+# Address space of the child: a photo at the pixel cap needs about 150 MB.
+DECODE_MEMORY_BYTES = 1024 * 1024 * 1024
+# Per process: each decode may take a core for DECODE_CPU_S; more at once would only
+# queue on the CPU while every request waits.
+MAX_CONCURRENT_DECODES = 2
+SLOT_WAIT_S = 0.5  # a short wait rides over a burst; a longer one would pile up threads
+DECODE_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
+_ERRORS: dict[str, type[QrDecodeError]] = {
+    cls.code: cls for cls in (TooLarge, NotAnImage, TruncatedImage, NoQrCode, TooComplex)
+}
+# -I: no user site, no PYTHON* variables, no current directory on the path.
+_CHILD_CODE = "import sys; sys.path.insert(0, {root!r}); from verify.qrdecode import _child_main; _child_main()"
+
+
+def decode_qr_bounded(data: bytes) -> str:
+    """``decode_qr`` for a server: the header checks here, the decode in a child
+    process that the kernel stops after ``DECODE_CPU_S`` of CPU.
+
+    Raises what ``decode_qr`` raises, ``TooComplex`` when the budget runs out, and
+    ``Busy`` when ``MAX_CONCURRENT_DECODES`` decodes of this process are running and
+    none ends within ``SLOT_WAIT_S``.
+    """
+    _open(data)  # size, format and pixel count from the header: refused without a child
+    if not DECODE_SLOTS.acquire(timeout=SLOT_WAIT_S):
+        raise Busy("every photo decoder of this server is busy")
+    try:
+        return _decode_in_child(data)[0]
+    finally:
+        DECODE_SLOTS.release()
+
+
+def _decode_in_child(data: bytes) -> list[str]:
+    root = str(Path(__file__).resolve().parent.parent)
+    command = [sys.executable, "-I", "-c", _CHILD_CODE.format(root=root)]
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=DECODE_WALL_S, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired as exc:  # run() has killed and reaped the child
+        raise TooComplex("the image could not be read within the time allowed") from exc
+    if done.returncode < 0:  # SIGPROF at the CPU budget (SIGXCPU, SIGKILL as backstops)
+        raise TooComplex("the image could not be read within the time allowed")
+    answer: Any = None
+    if done.returncode == 0:
+        try:
+            answer = json.loads(done.stdout)
+        except ValueError:
+            answer = None
+    if isinstance(answer, dict):
+        texts = answer.get("texts")
+        if isinstance(texts, list) and texts:
+            return [str(t) for t in texts]
+        if answer.get("code") in _ERRORS:
+            raise _ERRORS[answer["code"]](str(answer.get("message", "")))
+    # a decoder that cannot start or dies otherwise is our fault, not the photo's
+    raise RuntimeError(f"QR decoder exited with {done.returncode}: {done.stderr[-2000:]!r}")
+
+
+def _child_main() -> None:
+    """The child's side: limits first, then the image from stdin, one JSON answer on
+    stdout (``{"texts": [...]}`` or ``{"code", "message"}``)."""
+    import resource
+    import signal
+
+    def limit(kind: int, soft: int, hard: int) -> None:
+        _current, ceiling = resource.getrlimit(kind)
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        resource.setrlimit(kind, (soft, hard))
+
+    backstop = int(DECODE_CPU_S) + 2
+    limit(resource.RLIMIT_CPU, backstop, backstop + 1)
+    limit(resource.RLIMIT_AS, DECODE_MEMORY_BYTES, DECODE_MEMORY_BYTES)
+    # SIGPROF's default action ends the process even inside zxing's C++ loop, where a
+    # Python handler would never run; nothing in the child installs one.
+    signal.setitimer(signal.ITIMER_PROF, DECODE_CPU_S)
+    data = sys.stdin.buffer.read(MAX_IMAGE_BYTES + 1)
+    answer: dict[str, object]
+    try:
+        answer = {"texts": decode_qr_all(data)}
+    except QrDecodeError as exc:
+        answer = {"code": exc.code, "message": exc.message}
+    except MemoryError:
+        answer = {"code": TooComplex.code, "message": "the image needs more memory than allowed"}
+    sys.stdout.write(json.dumps(answer))

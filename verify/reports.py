@@ -28,8 +28,9 @@ from registry import audit
 from registry.errors import ValidationError
 from registry.normalize import parse_email, parse_phone
 from registry.web import VN_TZ
-from verify import evidence
+from verify import evidence, evidence_quota
 from verify.evidence import CheckedFile
+from verify.evidence_quota import Quota
 from verify.identifiers import normalize_account, normalize_identifiers
 from verify.models import OutboxMessage, Report, ReportChannel, ReportCounter, ReportFile, ReportIdentifier
 
@@ -134,6 +135,13 @@ def _has_controls(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
 
 
+def _has_format_characters(text: str) -> bool:
+    """Unicode format characters (Cf): bidi overrides and isolates, zero-width spaces
+    and joiners, soft hyphens. Invisible, they can make a phone number or a name read
+    otherwise than it is stored; lookups refuse them too."""
+    return any(unicodedata.category(c) == "Cf" for c in text)
+
+
 def _text(
     value: Any, name: str, max_len: int, required: bool, *, multiline: bool
 ) -> tuple[str | None, tuple[str, str] | None]:
@@ -159,6 +167,15 @@ def _text(
         return None, ("too_long", _("%(label)s is too long: at most %(max)d characters.", label=label, max=max_len))
     if bad:
         return None, ("control_characters", _("%(label)s contains invisible control characters.", label=label))
+    if _has_format_characters(text):
+        return None, (
+            "format_characters",
+            _(
+                "%(label)s contains invisible formatting characters (such as direction marks or zero-width "
+                "spaces). Delete them or type the text again.",
+                label=label,
+            ),
+        )
     return text, None
 
 
@@ -296,16 +313,22 @@ def submit_report(
     evidence_folder: Path,
     source: str,
     now: datetime,
+    quota: Quota | None = None,
 ) -> tuple[Report, list[str]]:
     """Store a validated report with its identifiers, evidence, outbox message and
     audit entry (``report.receive``; the reporter's details stay out of the log).
 
+    With ``quota`` (the public intake), the files are first counted against it
+    (``evidence_quota.charge``; EvidenceError if over, before any file is written).
     Returns the report and the names of the evidence files written, so that the
     caller can remove them if its commit fails (the database part rolls back by
     itself). Flushes, never commits.
     """
     year = now.astimezone(VN_TZ).year  # the officer's year: a report at 00:30 on 1 January is next year's
     seq, reference = next_reference(session, year)
+    if quota is not None and files:
+        # after next_reference: its row lock queues concurrent reports, so the sums are exact
+        evidence_quota.charge(session, quota, sum(len(f.data) for f in files), now=now)
     report = Report(
         reference=reference,
         year=year,

@@ -23,8 +23,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from registry.web import base_url, csrf, db, json_object, limiter, now
-from verify import evidence, outbox
+from registry.web import base_url, csrf, db, error_response, json_object, limiter, now
+from verify import evidence, evidence_quota, outbox
 from verify.evidence import Upload
 from verify.models import Report, ReportChannel
 from verify.reports import (
@@ -54,6 +54,18 @@ CONFIRMATION_SALT = "chinhdanh.report.confirmation"
 PREFILL = ("claimed_name", "staff_code", "phone", "email", "channel", "claimed_title", "claimed_unit", "social_link")
 
 
+def _retry_after(exc: evidence.EvidenceError) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+
+
+@bp.errorhandler(evidence.EvidenceError)
+def _evidence_error(exc: evidence.EvidenceError) -> Response:
+    """As the app's handler for validation errors, with Retry-After for a daily quota."""
+    resp = error_response(exc.status, exc.code, exc.message, field=exc.field)
+    resp.headers.update(_retry_after(exc))
+    return resp
+
+
 def _bound_request(limit: int) -> None:
     request.max_content_length = limit
     request.max_form_parts = MAX_FORM_PARTS
@@ -77,10 +89,13 @@ def _store(raw: Any, uploads: list[Upload], *, source: str, strict: bool) -> Rep
     data = validate_report(raw, now=moment, language=str(get_locale() or "vi"), strict=strict)
     checked = evidence.check_files(uploads)
     folder = evidence.evidence_dir(current_app.instance_path)
+    quota = evidence_quota.from_config(current_app.config, request.remote_addr or "")
     session = db()
     written: list[str] = []
     try:
-        report, written = submit_report(session, data, checked, evidence_folder=folder, source=source, now=moment)
+        report, written = submit_report(
+            session, data, checked, evidence_folder=folder, source=source, now=moment, quota=quota
+        )
         session.commit()
     except BaseException:
         session.rollback()
@@ -133,10 +148,10 @@ def report_form() -> Response | str:
         resp = make_response(render_template("reports/form.html", **_form_context(raw, exc.errors)), exc.status)
         return resp
     except evidence.EvidenceError as exc:
-        resp = make_response(
-            render_template("reports/form.html", **_form_context(raw, {exc.field or "evidence": exc.message})),
-            exc.status,
-        )
+        context = _form_context(raw, {exc.field or "evidence": exc.message})
+        context["files_over_quota"] = exc.code in evidence_quota.CODES  # what was typed is kept: send it without files
+        resp = make_response(render_template("reports/form.html", **context), exc.status)
+        resp.headers.update(_retry_after(exc))
         return resp
     key = _serializer().dumps(report.reference)
     return redirect(
@@ -226,9 +241,11 @@ def api_create_report() -> Response:
                   created_at: {type: string, format: date-time}
                   files: {type: integer}
         "400": {description: "A field is invalid, or the body is no JSON object: error.code, .field, .message"}
-        "413": {description: A file or the request is too large}
-        "415": {description: A file is not JPEG, PNG, WebP or PDF, or its name contradicts its content}
-        "429": {description: Too many reports from this address}
+        "413": {description: "A file or the request is too large, or the evidence storage is full
+          (evidence_storage_full: send the report without files)"}
+        "415": {description: "A file is not JPEG, PNG, WebP or PDF, or its name contradicts its content"}
+        "429": {description: "Too many reports from this address, or its daily evidence quota is used up
+          (evidence_quota_exceeded, with Retry-After: send the report without files)"}
     """
     payload = json_object(max_bytes=MAX_JSON_REQUEST)
     if payload is not None:
