@@ -109,7 +109,7 @@ def test_mutation_run_client(
     every edit, online (through the app, no server) for every tenth."""
     _g, edits = mutation_set
     fetcher, _adapter = flask_fetcher(app, BASE_URL)
-    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path).sync()
+    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
     offline = Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, offline=True)
     online = Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path)
     tally = fuzz_tally

@@ -63,7 +63,7 @@ def hostile_tokens(g: Genuine) -> dict[str, tuple[str, str]]:
 
 def _answers(client: Any, token: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str, Any]]:
     """(OpenAPI path, method, response) from every public endpoint that verifies."""
-    monkeypatch.setattr("verify.public.decode_qr", lambda _data: token)  # the photo "holds" the token
+    monkeypatch.setattr("verify.public.decode_qr_bounded", lambda _data: token)  # the photo "holds" the token
     photo = {"image": (io.BytesIO(b"\x89PNG a card"), "card.png")}
     answers = {
         "GET /api/v1/verify": ("/api/v1/verify", "get", client.get("/api/v1/verify", query_string={"token": token})),
@@ -190,7 +190,7 @@ def test_the_offline_client_answers_a_forged_time_with_a_verdict(
     """A foreign key's token with an ``iat`` no datetime holds: read before any
     signature is checked, it raised OverflowError/ValueError out of the client."""
     fetcher, _adapter = flask_fetcher(app, BASE_URL)
-    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path).sync()
+    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
     header, claims, _ = split(tokens.staff)
     private, kid = foreign_key()
     token = sign_raw({**header, "kid": kid}, {**claims, "iat": iat}, private)

@@ -360,3 +360,16 @@ def test_openapi_describes_the_report_api(client):
     answer = client.post("/api/v1/reports", json=valid_report())
     assert answer.status_code == 201
     assert jsonschema_rs.is_valid(response_schema, answer.get_json())
+
+
+def test_a_multipart_part_without_a_name_is_an_unknown_field_not_a_500(client, session):
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nno name\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="extra"\r\n\r\nx\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="channel"\r\n\r\nphone\r\n--{boundary}--\r\n'
+    )
+    resp = client.post("/api/v1/reports", data=body.encode(), content_type=f"multipart/form-data; boundary={boundary}")
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.json["error"]["code"] in ("invalid_input", "unknown_field")
+    assert session.scalar(select(Report)) is None

@@ -228,7 +228,7 @@ def validate_report(
     fields. A filled honeypot raises SpamError. Touches no database."""
     errors: dict[str, tuple[str, str]] = {}
     if strict:
-        unknown = sorted(k for k in raw if k not in ALL_FIELDS)
+        unknown = sorted(str(k) for k in raw if k not in ALL_FIELDS)  # a nameless multipart part is None
         if unknown:
             name = str(unknown[0])[:64]
             errors[name] = ("unknown_field", _("%(name)s is not a field of a report.", name=name))
