@@ -4,16 +4,16 @@ and reports so that every side compares the same forms."""
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from keys.phones import DEFAULT_REGION
+from keys.phones import display_phone as display_phone  # re-exported: written once, for the client too
 from registry.errors import N_, ValidationError
 
-DEFAULT_REGION = "VN"
 MAX_PHONE_INPUT = 32
 MAX_EMAIL = 254  # RFC 5321 path limit
 MAX_NAME = 200
@@ -82,21 +82,6 @@ def normalize_phone(value: str, *, field: str = "phone") -> str:
     if phone is None:
         raise ValidationError(N_("{field} is not a valid phone number"), field=field, params={"field": field})
     return phone
-
-
-@functools.lru_cache(maxsize=4096)  # parsing costs ~0.1 ms and the verify page shows it every time
-def display_phone(e164: str) -> str:
-    """Viet Nam numbers the national way (0912 345 678); others internationally."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    fmt = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if phonenumbers.region_code_for_number(number) == DEFAULT_REGION
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, fmt)
 
 
 def parse_email(value: str) -> str | None:
