@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from keys import jose
 from keys import service as key_service
 from keys.models import KeyPurpose
 from registry.models import StaffStatus
+from registry.models_lookup import ChannelKind
 from registry.staff import get_staff
 from verify import roster
 
@@ -26,14 +28,10 @@ def _verify(token: str, session: Session) -> dict[str, Any]:
 
 
 def _header(token: str) -> dict[str, Any]:
-    import json
-
     return dict(json.loads(jose.b64url_decode(token.split(".")[0])))
 
 
 def _claims(token: str) -> dict[str, Any]:
-    import json
-
     return dict(json.loads(jose.b64url_decode(token.split(".")[1])))
 
 
@@ -94,6 +92,48 @@ def test_departed_staff_stay_listed_without_contacts(client, session, signing_ke
         }
     ]
     assert get_staff(session, "TTTT-001").status is StaffStatus.DEPARTED
+
+
+def test_only_active_staff_keep_their_contacts_beside_the_centres_channels(client, session, signing_key):
+    """A suspended or departed person's old phone and email are theirs, not the
+    Centre's: the roster holds none of them, in any spelling, and carries the
+    Centre's official channels, signed with the rest (phones first, as the server
+    shows them)."""
+    from registry import channels
+    from registry.demo_lookup import DEMO_CHANNELS
+    from registry.staff import change_status
+
+    for kind, value, label in DEMO_CHANNELS:
+        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
+    add_person(session, "TTTT-001", phone="0912 345 678", email="duc.nv@tdkt.gov.vn")
+    add_person(session, "TTTT-002", "Trần Thị Minh Hằng", phone="0983 456 712", email="hang.ttm@tdkt.gov.vn")
+    add_person(session, "TTTT-003", "Lê Quang Huy", phone="0977 111 222", email="huy.lq@tdkt.gov.vn")
+    change_status(session, "TTTT-001", StaffStatus.SUSPENDED, actor="test", now=NOW, reason="tạm đình chỉ")
+    change_status(session, "TTTT-002", StaffStatus.DEPARTED, actor="test", now=NOW, reason="nghỉ việc")
+    session.commit()
+    token = client.get("/api/v1/roster").get_data(as_text=True)
+    claims = _verify(token, session)
+    text = json.dumps(claims, ensure_ascii=False)
+    for spelling in ("0912 345 678", "0912345678", "+84912345678", "84912345678", "912345678", "983456712"):
+        assert spelling not in text
+    assert "duc.nv" not in text and "hang.ttm" not in text
+    assert {s["code"]: s["status"] for s in claims["staff"]} == {
+        "TTTT-001": "suspended",
+        "TTTT-002": "departed",
+        "TTTT-003": "active",
+    }
+    assert all(set(s) == {"code", "name", "title", "unit", "status"} for s in claims["staff"][:2])
+    assert (claims["staff"][2]["phone"], claims["staff"][2]["email"]) == ("+84977111222", "huy.lq@tdkt.gov.vn")
+    assert claims["official_contacts"] == [
+        {"kind": "phone", "value": "+842438234567", "label": DEMO_CHANNELS[1][2]},
+        {"kind": "email", "value": "dienhinhtientien.tdkt@gmail.com", "label": DEMO_CHANNELS[0][2]},
+        {"kind": "url", "value": "thiduakhenthuongvn.org.vn", "label": DEMO_CHANNELS[3][2]},
+    ]
+    # a new channel is a new roster: its ETag changes
+    etag = client.get("/api/v1/roster").headers["ETag"]
+    channels.add_channel(session, kind=ChannelKind.PHONE, value="024 3823 9999", label="Văn phòng", actor="t", now=NOW)
+    session.commit()
+    assert client.get("/api/v1/roster", headers={"If-None-Match": etag}).status_code == 200
 
 
 def test_roster_is_deterministic_within_a_period_and_never_stretches_key_expiry(session, master, signing_key):

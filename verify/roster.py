@@ -1,8 +1,10 @@
 """The public roster: a signed document listing every staff member as the printed
-card and the lookup show them (code, name, title, unit, status, official contacts),
-so the offline verifier client can show who a credential belongs to without asking
-the server. Also the root key's public JWK, which the client needs to check the
-root-signed key set against the thumbprint the Board publishes.
+card and the lookup show them (code, name, title, unit, status, and an active
+person's own phone and email), and the Centre's official channels to call back on,
+so the offline verifier client can show who a credential belongs to, and whom to
+call back (``verify.callback``), without asking the server. Also the root key's
+public JWK, which the client needs to check the root-signed key set against the
+thumbprint the Board publishes.
 
 The roster is a compact JWS with ``typ: roster+jwt`` signed by the active signing
 key. Its ``iat`` is the start of the current re-signing period, so every request
@@ -24,7 +26,9 @@ from keys import jose
 from keys import service as key_service
 from keys.crypto import MasterKey
 from keys.models import KeyPurpose
+from registry.channels import ChannelRecord
 from registry.models import Staff, StaffStatus
+from registry.queries import official_contacts
 
 ROSTER_TYP = "roster+jwt"
 ROSTER_PATH = "/api/v1/roster"
@@ -38,8 +42,9 @@ ROSTER_CACHE_SECONDS = 300  # how long a client or proxy may reuse an answer una
 
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
-    """One person as the public roster shows them. A departed person stays listed,
-    without contacts: impostors reuse the names of former staff too."""
+    """One person as the public roster shows them. A suspended or departed person
+    stays listed, without their phone and email: impostors reuse the names of former
+    staff too, and no answer may offer a number that is no longer the Centre's."""
 
     code: str
     name: str
@@ -65,7 +70,8 @@ class RosterEntry:
 
 
 def roster_entries(session: Session) -> list[RosterEntry]:
-    """Every staff member, ordered by code (read-only)."""
+    """Every staff member, ordered by code, with their own contacts only while
+    active (read-only)."""
     rows = session.execute(
         select(Staff.code, Staff.name, Staff.title, Staff.unit, Staff.status, Staff.phone, Staff.email).order_by(
             Staff.code
@@ -78,11 +84,15 @@ def roster_entries(session: Session) -> list[RosterEntry]:
             title=row.title,
             unit=row.unit,
             status=row.status,
-            phone=row.phone if row.status is not StaffStatus.DEPARTED else None,
-            email=row.email if row.status is not StaffStatus.DEPARTED else None,
+            phone=row.phone if row.status is StaffStatus.ACTIVE else None,
+            email=row.email if row.status is StaffStatus.ACTIVE else None,
         )
         for row in rows
     ]
+
+
+def channel_claim(channel: ChannelRecord) -> dict[str, str]:
+    return {"kind": channel.kind.value, "value": channel.value, "label": channel.label}
 
 
 def period_start(now: datetime) -> datetime:
@@ -99,6 +109,8 @@ def roster_claims(session: Session, *, issuer: str, now: datetime) -> dict[str, 
         "iat": int(issued.timestamp()),
         "exp": int((issued + ROSTER_VALIDITY).timestamp()),
         "staff": [entry.as_claim() for entry in roster_entries(session)],
+        # added after the first clients shipped: they ignore a claim they do not know
+        "official_contacts": [channel_claim(c) for c in official_contacts(session)],
     }
 
 

@@ -27,10 +27,13 @@ def roster_document() -> Response:
       summary: The public staff roster as a signed document (typ roster+jwt)
       description: >
         A compact JWS signed by the active signing key (verify it with the key set or the
-        JWKS). Claims - iss, sub, iat, exp, and staff, a list of objects with code, name,
-        title, unit, status (active, suspended, departed) and, except for departed staff,
-        the official phone (E.164) and email. The offline verifier client caches it.
-        Conditional requests with If-None-Match answer 304.
+        JWKS). Claims - iss, sub, iat, exp; staff, a list of objects with code, name,
+        title, unit, status (active, suspended, departed) and, only for active staff,
+        their official phone (E.164) and email; and official_contacts, the Centre's
+        official channels to call back on (objects with kind - phone, email or url -,
+        value and label), phones first, to show in place of a person's own contacts
+        beside any answer but valid for an active person. The offline verifier client
+        caches it. Conditional requests with If-None-Match answer 304.
       tags: [keys]
       parameters:
         - in: header
