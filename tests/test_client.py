@@ -17,8 +17,9 @@ from keys import jose
 from keys import service as key_service
 from keys.crypto import MasterKey
 from keys.models import KeyPurpose
-from registry import qr
+from registry import channels, qr
 from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
+from registry.models import StaffStatus
 from verify import tokens
 from verify.client import (
     InputError,
@@ -77,6 +78,9 @@ def test_constants_match_the_server():
     assert docs.ROSTER_TYP == roster.ROSTER_TYP
     assert docs.ROSTER_PATH == roster.ROSTER_PATH
     assert docs.ROOT_KEY_PATH == roster.ROOT_KEY_PATH
+    assert {s.value for s in StaffStatus} == docs.STAFF_STATES
+    assert {k.value for k in channels.CONTACT_ORDER} == docs.CHANNEL_KINDS
+    assert (docs.MAX_CHANNEL_VALUE, docs.MAX_CHANNEL_LABEL) == (channels.MAX_STORED, channels.MAX_LABEL)
     assert STATUS_LIST_MAX_AGE > 0
 
 
@@ -268,6 +272,7 @@ def test_library_result_and_json_are_stable(session, master, signing_key, make_v
         "kind",
         "credential",
         "staff",
+        "official_contacts",
         "foreign_host",
         "data",
         "warnings",
@@ -293,6 +298,7 @@ def test_library_result_and_json_are_stable(session, master, signing_key, make_v
         "stale",
     ]
     assert data["mode"] == "online" and data["error"] is None and data["staff"]["phone"] == "+84912345678"
+    assert data["official_contacts"] == []  # the person's own contacts are the ones to call back on
 
 
 def test_online_refreshes_only_what_is_out_of_date(session, master, signing_key, make_verifier, transport, tmp_path):

@@ -31,6 +31,7 @@ ERROR_KEYS = [
     "kind",
     "credential",
     "staff",
+    "official_contacts",
     "foreign_host",
     "data",
     "warnings",

@@ -250,6 +250,62 @@ def test_hostile_rosters(label, staff, code):
     assert exc.value.code == code, label
 
 
+def _roster_with_channels(contacts: Any) -> str:
+    staff = [{"code": "A", "name": "A", "title": "A", "unit": "A", "status": "active"}]
+    claims = {"iss": ISSUER, "iat": NOW, "exp": NOW + 86400, "staff": staff, "official_contacts": contacts}
+    return sign("roster+jwt", claims, K["signer"], K["signer_kid"])
+
+
+def test_the_rosters_official_channels_in_the_servers_order():
+    contacts = [
+        {"kind": "phone", "value": "+842438234567", "label": "Đường dây nóng"},
+        {"kind": "email", "value": "tttt@tdkt.gov.vn", "label": ""},
+        {"kind": "fax", "value": "+842438230000", "label": "a kind a newer server may list"},
+        {"kind": "url", "value": "tdkt.gov.vn/lien-he", "label": "Liên hệ"},
+    ]
+    roster = docs.verify_roster(_roster_with_channels(contacts), keyset(), issuer=ISSUER)
+    assert [(c.kind, c.value, c.label, c.display) for c in roster.official_contacts] == [
+        ("phone", "+842438234567", "Đường dây nóng", "024 3823 4567"),
+        ("email", "tttt@tdkt.gov.vn", "", "tttt@tdkt.gov.vn"),
+        ("url", "tdkt.gov.vn/lien-he", "Liên hệ", "tdkt.gov.vn/lien-he"),
+    ]
+    assert roster.official_contacts[0].as_json() == {
+        "kind": "phone",
+        "value": "+842438234567",
+        "display": "024 3823 4567",
+        "label": "Đường dây nóng",
+    }
+    # a roster signed before the server listed its channels still verifies, with none
+    older = docs.verify_roster(
+        _roster([{"code": "A", "name": "A", "title": "A", "unit": "A", "status": "active"}]), keyset(), issuer=ISSUER
+    )
+    assert older.official_contacts == ()
+
+
+CHANNELS: list[tuple[str, Any]] = [
+    ("null", None),
+    ("not a list", {"phone": "+842438234567"}),
+    ("an entry not an object", ["+842438234567"]),
+    ("a kind missing", [{"value": "+842438234567", "label": "A"}]),
+    ("a kind as a number", [{"kind": 1, "value": "+842438234567", "label": "A"}]),
+    ("a value missing", [{"kind": "phone", "label": "A"}]),
+    ("a value as a number", [{"kind": "phone", "value": 842438234567, "label": "A"}]),
+    ("an empty value", [{"kind": "email", "value": "", "label": "A"}]),
+    ("a huge value", [{"kind": "url", "value": "a" * 5000, "label": "A"}]),
+    ("a label missing", [{"kind": "phone", "value": "+842438234567"}]),
+    ("a huge label", [{"kind": "phone", "value": "+842438234567", "label": "x" * 5000}]),
+    ("thousands of channels", [{"kind": "phone", "value": "+842438234567", "label": "A"}] * 5000),
+    ("null inside", [None]),
+]
+
+
+@pytest.mark.parametrize(("label", "contacts"), CHANNELS, ids=[c[0] for c in CHANNELS])
+def test_hostile_official_channels(label, contacts):
+    with pytest.raises(ClientError) as exc:
+        docs.verify_roster(_roster_with_channels(contacts), keyset(), issuer=ISSUER)
+    assert exc.value.code == "invalid_response", label
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
+from keys.phones import display_phone
+from verify.callback import shows_own_contacts
 from verify.client.errors import ClientError, InternalError, NoServerError
 from verify.client.http import DEFAULT_RETRIES
 from verify.client.i18n import LANGUAGES, choose_lang, translator
@@ -30,6 +32,7 @@ from verify.client.verifier import Verifier
 from verify.client.words import (
     EXPLANATIONS,
     HEADLINES,
+    LABEL_CENTRE_CONTACTS,
     LABEL_COULD_NOT_DECIDE,
     LABEL_DOCUMENT,
     LABEL_FOREIGN_SITE,
@@ -45,6 +48,7 @@ from verify.client.words import (
     LABEL_VALID_FROM,
     LABEL_VALID_UNTIL,
     LABEL_VERDICT,
+    OWN_CONTACTS_WITHHELD,
     STAFF_STATUS,
     WARNINGS,
     WHAT,
@@ -255,9 +259,8 @@ def _print_result(_: Callable[[str], str], result: VerificationResult, out: Text
             lines.append(f"{_(LABEL_TITLE)}: {card.title}")
             lines.append(f"{_(LABEL_UNIT)}: {card.unit}")
             lines.append(f"{_(LABEL_STAFF_STATUS)}: {_(STAFF_STATUS.get(card.status, card.status))}")
+            # result.staff holds its own contacts only where verify.callback shows them
             if card.phone:
-                from registry.normalize import display_phone  # the national way: 0912 345 678
-
                 lines.append(f"{_(LABEL_OFFICIAL_PHONE)}: {display_phone(card.phone)}")
             if card.email:
                 lines.append(f"{_(LABEL_OFFICIAL_EMAIL)}: {card.email}")
@@ -270,6 +273,7 @@ def _print_result(_: Callable[[str], str], result: VerificationResult, out: Text
         if credential["not_before"]:
             lines.append(f"{_(LABEL_VALID_FROM)}: {_local(credential['not_before'])}")
         lines.append(f"{_(LABEL_VALID_UNTIL)}: {_local(credential['expires_at'])}")
+    lines.extend(_callback_lines(_, result))
     mode = _("online") if result.online else _("offline")
     lines.append(f"{_(LABEL_SERVER)}: {result.server} ({mode})")
     data = result.data
@@ -285,6 +289,18 @@ def _print_result(_: Callable[[str], str], result: VerificationResult, out: Text
         lines.append(_("WARNING: decided on data past its expiry (--allow-stale)."))
     lines.extend(_(WARNINGS[w]) for w in result.warnings if w in WARNINGS)
     _say("\n".join(lines), out)
+
+
+def _callback_lines(_: Callable[[str], str], result: VerificationResult) -> list[str]:
+    """The Centre's channels to call back on, when the answer gives none of the
+    person's own (the verification page's words)."""
+    lines = []
+    if result.staff is not None and not shows_own_contacts(result.staff, valid=result.valid):
+        lines.append(_(OWN_CONTACTS_WITHHELD))
+    if result.official_contacts:
+        lines.append(f"{_(LABEL_CENTRE_CONTACTS)}:")
+        lines.extend(f"  {c.label}: {c.display}" if c.label else f"  {c.display}" for c in result.official_contacts)
+    return lines
 
 
 def _print_sync(_: Callable[[str], str], report: SyncReport, out: TextIO) -> None:
@@ -322,6 +338,7 @@ def _error_json(exc: ClientError, message: str, server: str | None, now: datetim
         "kind": None,
         "credential": None,
         "staff": None,
+        "official_contacts": [],
         "foreign_host": None,
         "data": None,
         "warnings": [],

@@ -21,6 +21,7 @@ from joserfc.jwk import OKPKey
 
 from keys import jose, strictjson
 from keys.errors import BadSignatureError, MalformedTokenError
+from keys.phones import display_phone
 from keys.statuslist import BITS, STATUS_LIST_TYP, decode_lst
 from verify.client.errors import InvalidResponseError, RootChangedError, TrustError
 
@@ -36,6 +37,11 @@ MAX_DOCUMENT_DEPTH = 8  # a key set or roster nests 3 deep; deeper JSON is refus
 KEY_STATES = frozenset({"active", "retired", "revoked"})
 STAFF_STATES = frozenset({"active", "suspended", "departed"})
 MAX_ROSTER_FIELD = 254  # the longest registry field (an email address)
+# registry.channels.CONTACT_ORDER's kinds: the channels one can call or write to
+CHANNEL_KINDS = frozenset({"phone", "email", "url"})
+MAX_CHANNEL_VALUE = 300  # registry.channels.MAX_STORED
+MAX_CHANNEL_LABEL = 200  # registry.channels.MAX_LABEL
+MAX_CHANNELS = 100  # the Centre lists a handful; a bound on what a roster may hold
 _X_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # an Ed25519 public key, base64url
 
 
@@ -255,11 +261,31 @@ class RosterCard:
 
 
 @dataclass(frozen=True, slots=True)
+class OfficialChannel:
+    """One of the Centre's official channels to call back on, as the roster lists
+    it: ``kind`` phone (E.164), email or url (``host/path``, without its scheme)."""
+
+    kind: str
+    value: str
+    label: str
+
+    @property
+    def display(self) -> str:
+        """The value as people write it: a Vietnamese phone the national way."""
+        return display_phone(self.value) if self.kind == "phone" else self.value
+
+    def as_json(self) -> dict[str, str]:
+        """The server's ``official_contacts`` entries (verify.answers.channel_json)."""
+        return {"kind": self.kind, "value": self.value, "display": self.display, "label": self.label}
+
+
+@dataclass(frozen=True, slots=True)
 class Roster:
     raw: str
     issued_at: datetime
     expires_at: datetime
     staff: dict[str, RosterCard]
+    official_contacts: tuple[OfficialChannel, ...] = ()
 
 
 def _text(entry: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -269,6 +295,27 @@ def _text(entry: dict[str, Any], name: str, *, required: bool = True) -> str | N
     if not isinstance(value, str) or not value or len(value) > MAX_ROSTER_FIELD:
         raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
     return value
+
+
+def _channels(value: Any) -> tuple[OfficialChannel, ...]:
+    """The roster's ``official_contacts`` claim, in the server's order (phones first).
+    Raise InvalidResponseError for one that is not a list of well-formed channels; a
+    channel of a kind this client does not know is left out (a newer server may list
+    more kinds than these)."""
+    if not isinstance(value, list) or len(value) > MAX_CHANNELS:
+        raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+    channels = []
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("kind"), str):
+            raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+        text, label = entry.get("value"), entry.get("label")
+        if not isinstance(text, str) or not text or len(text) > MAX_CHANNEL_VALUE:
+            raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+        if not isinstance(label, str) or len(label) > MAX_CHANNEL_LABEL:
+            raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+        if entry["kind"] in CHANNEL_KINDS:
+            channels.append(OfficialChannel(kind=entry["kind"], value=text, label=label))
+    return tuple(channels)
 
 
 def verify_roster(token: str, keyset: KeySet, *, issuer: str) -> Roster:
@@ -298,4 +345,6 @@ def verify_roster(token: str, keyset: KeySet, *, issuer: str) -> Roster:
         issued_at=_time(claims, "iat", what),
         expires_at=_time(claims, "exp", what),
         staff=staff,
+        # absent from a roster signed before the server listed its channels
+        official_contacts=_channels(claims["official_contacts"]) if "official_contacts" in claims else (),
     )

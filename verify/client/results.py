@@ -51,8 +51,10 @@ class VerificationResult:
     ``verdict`` is one of DESIGN.md's words. ``claims`` are present only when the
     signature verified under a key the pinned root vouches for, and their times
     are within the calendar; ``staff`` is the roster's card for the token's subject,
-    when the roster lists it. ``foreign_host`` names the other site a presented URL
-    points at (verdict ``foreign_site``)."""
+    when the roster lists it, with its own phone and email only where
+    ``verify.callback`` shows them (``valid``, active person); ``official_contacts``
+    are the Centre's channels to call back on whenever it does not. ``foreign_host``
+    names the other site a presented URL points at (verdict ``foreign_site``)."""
 
     verdict: Verdict
     server: str
@@ -64,6 +66,7 @@ class VerificationResult:
     data: DataAge = field(default_factory=DataAge)
     warnings: tuple[str, ...] = ()
     foreign_host: str | None = None
+    official_contacts: tuple[docs.OfficialChannel, ...] = ()
 
     @property
     def valid(self) -> bool:
@@ -107,6 +110,7 @@ class VerificationResult:
             "kind": self.kind,
             "credential": self.credential_json(),
             "staff": self.staff.as_json() if self.staff else None,
+            "official_contacts": [c.as_json() for c in self.official_contacts],
             "foreign_host": self.foreign_host,
             "data": self.data.as_json(),
             "warnings": list(self.warnings),

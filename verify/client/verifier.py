@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from keys import jose
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.statuslist import EntryStatus, get_entry
+from verify.callback import needs_centre_contacts, shows_own_contacts
 from verify.claims import extract_token as extract_token  # re-exported: part of the client API
 from verify.claims import is_timestamp, origin, read_presented, required_claims
 from verify.client import documents as docs
@@ -178,20 +179,18 @@ class Verifier(Documents):
         text = read_text(token_or_url_or_path)
         online = not self.offline
         if len(text) > MAX_INPUT_CHARS:
-            return VerificationResult(Verdict.MALFORMED, self.server, now, online)
+            return self._result(Verdict.MALFORMED, now)
         try:
             presented = read_presented(text, own_origin=self.origin)
         except MalformedTokenError:
-            return VerificationResult(Verdict.MALFORMED, self.server, now, online)
+            return self._result(Verdict.MALFORMED, now)
         if presented.foreign_host is not None:
             # decided on what was presented alone: no key, list or network can change it
-            return VerificationResult(
-                Verdict.FOREIGN_SITE, self.server, now, online, foreign_host=presented.foreign_host
-            )
+            return self._result(Verdict.FOREIGN_SITE, now, foreign_host=presented.foreign_host)
         try:
             parsed = parse_credential(presented.token)
         except MalformedTokenError:
-            return VerificationResult(Verdict.MALFORMED, self.server, now, online)
+            return self._result(Verdict.MALFORMED, now)
         trusted, refreshed, synced = self._prepare(now)
         key = trusted.keyset.keys.get(parsed.kid)
         if key is None and online and not refreshed:
@@ -208,7 +207,7 @@ class Verifier(Documents):
         )
 
         def answer(verdict: Verdict, **more: Any) -> VerificationResult:
-            return VerificationResult(verdict, self.server, now, online, data=more.pop("data", age), **more)
+            return self._result(verdict, now, data=more.pop("data", age), **more)
 
         if key is None:
             iat = parsed.claims.get("iat")
@@ -277,6 +276,26 @@ class Verifier(Documents):
             agency_matches=agency_matches,
         )
         return answer(decide(facts, now=now), kind=kind, claims=claims, staff=card, data=data, warnings=warnings)
+
+    def _result(
+        self, verdict: Verdict, now: datetime, *, staff: docs.RosterCard | None = None, **more: Any
+    ) -> VerificationResult:
+        """The answer, with whom to call back decided by the server's own rule
+        (``verify.callback``): the card's own phone and email only beside ``valid`` for
+        an active person, else the Centre's channels from the cached roster (none when
+        no roster is cached: a forged QR is judged without any data)."""
+        valid = verdict is Verdict.VALID
+        shown = staff
+        if staff is not None and not shows_own_contacts(staff, valid=valid):
+            shown = replace(staff, phone=None, email=None)
+        contacts: tuple[docs.OfficialChannel, ...] = ()
+        if needs_centre_contacts(staff, valid=valid):
+            trusted = self._trusted()  # the verified cache, read again only if it changed
+            if trusted is not None and trusted.roster is not None:
+                contacts = trusted.roster.official_contacts
+        return VerificationResult(
+            verdict, self.server, now, not self.offline, staff=shown, official_contacts=contacts, **more
+        )
 
     def _freshness(self, age: DataAge, now: datetime, trusted: Trusted, status_list: docs.StatusList | None) -> DataAge:
         """The data age for an answer that depends on the key set (and a status

@@ -61,6 +61,7 @@ EXPLANATIONS = {
 }
 STAFF_STATUS = {"active": N_("working"), "suspended": N_("suspended"), "departed": N_("no longer works there")}
 WHAT = (N_("key set"), N_("status list"), N_("roster"), N_("root key"), N_("key list (JWKS)"))
+LABEL_CENTRE_CONTACTS = N_("The Centre's official contacts")
 LABEL_COULD_NOT_DECIDE = N_("Could not decide")
 LABEL_DOCUMENT = N_("Document")
 LABEL_FOREIGN_SITE = N_("Website in the code")
@@ -76,6 +77,11 @@ LABEL_UNIT = N_("Unit")
 LABEL_VALID_FROM = N_("Valid from")
 LABEL_VALID_UNTIL = N_("Valid until")
 LABEL_VERDICT = N_("Verdict")
+# the verification page's words (verify.callback): the person's own contacts are withheld
+OWN_CONTACTS_WITHHELD = N_(
+    "This person's own phone and email are not shown with this answer. To check anything, call the "
+    "Centre back on its official contacts."
+)
 # argparse's own words, looked up in our catalog while the parser runs
 ARGPARSE_WORDS = (
     N_("usage: "),
