@@ -20,10 +20,13 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from keys import service as key_service  # noqa: E402
+from keys.contract import verification_url  # noqa: E402
 from keys.models import KeyPurpose  # noqa: E402
-from registry import credentials, qr  # noqa: E402
-from registry.staff import add_staff, validate_staff  # noqa: E402
-from registry.web import master_key, now  # noqa: E402
+from registry import qr  # noqa: E402
+from registry.credentials import service as credentials  # noqa: E402
+from registry.platform.clock import now  # noqa: E402
+from registry.platform.config import master_key  # noqa: E402
+from registry.staff.service import add_staff, validate_staff  # noqa: E402
 
 BASE_URL = "https://xacminh.thiduakhenthuong.vn"  # 35 characters
 
@@ -47,7 +50,7 @@ def main() -> None:
     with app.app_context():
         from alembic import command
 
-        from registry.cli import alembic_config
+        from registry.platform.cli import alembic_config
 
         command.upgrade(alembic_config(), "heads")
         session = app.extensions["chinhdanh.sessionmaker"]()
@@ -77,11 +80,11 @@ def main() -> None:
             cred = credentials.issue_credential(
                 session, master_key(), staff_code=code, base_url=BASE_URL, now=now(), actor="bench"
             )
-            png_bytes += len(qr.png(credentials.verification_url(BASE_URL, cred.token)))
+            png_bytes += len(qr.png(verification_url(BASE_URL, cred.token)))
             session.commit()
             timings.append(time.perf_counter() - t0)
         elapsed = time.perf_counter() - started
-        info = qr.describe(credentials.verification_url(BASE_URL, cred.token))
+        info = qr.describe(verification_url(BASE_URL, cred.token))
         session.close()
     print(f"database: {url.split(':')[0]}")
     print(

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from app import create_app, dispose_engines, load_models  # noqa: E402
-from keys.db import make_engine  # noqa: E402
+from app import create_app, load_models  # noqa: E402
+from registry.platform.db import dispose_engines, make_engine  # noqa: E402
 
 SMALL_STAFF = 1_000
 LARGE_STAFF = 100_000
@@ -79,8 +79,8 @@ def reported_phone(i: int) -> str:
 
 
 def staff_rows(start: int, stop: int) -> list[dict[str, Any]]:
-    from registry.models import StaffStatus
-    from registry.normalize import fold_name
+    from keys.text import fold_name
+    from registry.staff.models import StaffStatus
 
     rows = []
     for i in range(start, stop):
@@ -108,7 +108,7 @@ def insert_batches(conn: Any, table: Any, rows_for: Any, total: int, start: int 
 
 
 def report_rows(start: int, stop: int) -> list[dict[str, Any]]:
-    from verify.models import ReportChannel, ReportStatus
+    from verify.reports.models import ReportChannel, ReportStatus
 
     rows = []
     for i in range(start, stop):
@@ -136,7 +136,7 @@ def report_rows(start: int, stop: int) -> list[dict[str, Any]]:
 
 
 def identifier_rows(start: int, stop: int) -> list[dict[str, Any]]:
-    from verify.models import IdentifierKind
+    from verify.reports.models import IdentifierKind
 
     rows = []
     for i in range(start, stop):
@@ -167,7 +167,7 @@ def queries(staff_count: int, rng: random.Random) -> list[str]:
         elif kind == 3:
             out.append(f"tttt-{i:06d}")
         elif kind == 4:
-            from registry.normalize import fold_name
+            from keys.text import fold_name
 
             out.append(fold_name(staff_name(i)).title())  # without diacritics
         elif kind == 5:
@@ -254,10 +254,10 @@ def second_database(url: str, suffix: str, tmp: Path) -> str:
 def build(url: str, tmp: Path, *, staff: int, reports: int) -> Any:
     """A migrated database with ``staff`` staff, ``reports`` reports (four identifiers
     each) and the official channels; returns the app serving it."""
-    from registry import channels
-    from registry.models import Staff
-    from registry.models_lookup import ChannelKind
-    from verify.models import Report, ReportIdentifier
+    from registry.channels import service as channels
+    from registry.channels.models import ChannelKind
+    from registry.staff.models import Staff
+    from verify.reports.models import Report, ReportIdentifier
 
     reset_and_migrate(url)
     app = create_app(

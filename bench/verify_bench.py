@@ -8,7 +8,7 @@ The two servers are measured in alternating rounds (bare, verify, verify, bare, 
 so that a change in the machine's other load weighs on both alike; each figure is
 the median over the rounds, and the worst round's p99 is printed beside it.
 --flask-view adds a third server, the same app with VERIFY_FAST_PATH=false, to the
-same rounds: the request through Flask's view instead of verify/fastpath.py. Without
+same rounds: the request through Flask's view instead of verify/verification/fastpath.py. Without
 --gunicorn it measures two settings: one thread per worker (the honest comparison:
 the bare endpoint is not held back by the GIL) and four threads per worker. Needs
 wrk (Debian package `wrk`). Without --database it uses a fresh SQLite file (the
@@ -103,7 +103,7 @@ def measure(settings: str, token: str, port_app: int, env: dict[str, str], args:
     ]
     query = "/api/v1/verify?" + urllib.parse.urlencode({"token": token})
     targets = {"bare": f"http://127.0.0.1:{port_bare}{query}", "verify": f"http://127.0.0.1:{port_app}{query}"}
-    if args.flask_view:  # the same app with the fast path off: what verify/fastpath.py brings
+    if args.flask_view:  # the same app with the fast path off: what verify/verification/fastpath.py brings
         port_view = free_port()
         servers.append(gunicorn(settings, "app:create_app()", port_view, {**env, "VERIFY_FAST_PATH": "false"}))
         targets["view"] = f"http://127.0.0.1:{port_view}{query}"

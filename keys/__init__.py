@@ -1,7 +1,9 @@
-"""Signing keys and JOSE for chinhdanh: Ed25519 keys encrypted at rest under the
-master key, their lifecycle (active -> retired -> revoked), compact JWS sign/verify,
-JWKS, the root-signed key set, the status-list encoding, and how the phone numbers
-the signed documents carry are written for people.
+"""The library below everything: signing keys sealed under the master key and their
+lifecycle (active -> retired -> revoked), compact JWS sign/verify, JWKS and the
+root-signed key set, the status-list encoding, the wire contract shared with every
+verifier (``contract``), the text normalisers the offline client needs too
+(``text``), the declarative base of every model (``orm``), and the shape of every
+error family (``errors``).
 
-No Flask here, and nothing from ``registry`` or ``verify``.
+No Flask here, no application engine, and nothing from ``registry`` or ``verify``.
 """

@@ -1,12 +1,114 @@
-"""The one exception family of ``keys``. Each error has a stable snake_case ``code``."""
+"""Errors: the shape every family shares, the kinds every family reuses, and the
+one family of ``keys``.
+
+Every error that reaches an edge (a page, the JSON API, a command) is a
+``ChinhdanhError``: a stable snake_case ``code``, the HTTP ``status`` it answers with,
+the ``field`` it is about, and its message as a message id (the English text, marked
+with ``N_`` for the catalogs) with ``params``. Nothing is translated where an error is
+raised: ``app.py``'s error table shows each family at the edge, translated there.
+
+A family (one per package: ``KeysError``, ``registry.errors.RegistryError``,
+``verify.errors.VerifyError``) says whose message it is; a kind (``Invalid``,
+``NotFound``, ``Conflict``, ``InvalidTransition``) says what went wrong, with one code
+and one status in every family: a ``NotFound`` is a 404 whoever raises it. A family
+base sets neither, so that its kinds' code and status are the ones that count.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-class KeysError(Exception):
-    """Base of every error raised by ``keys``."""
 
-    code = "keys_error"
+def N_(message: str) -> str:
+    """Marks a message id for the catalogs; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message id with its parameters, given as the parameter of another message
+    (a form field's label, a file named in an error): translated along with it."""
+
+    id: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+def format_message(template: str, params: Mapping[str, object]) -> str:
+    """``template`` (``%(name)s`` or ``{name}`` placeholders) filled in with
+    ``params``, nested ``Message`` parameters in English. A template that does not
+    fit its parameters is returned as it is rather than raising at the edge."""
+    if not params:
+        return template
+    values = {k: format_message(v.id, v.params) if isinstance(v, Message) else v for k, v in params.items()}
+    try:
+        return template % values if "%(" in template else template.format(**values)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return template
+
+
+class ChinhdanhError(Exception):
+    """An error with a stable ``code``, an HTTP ``status``, the ``field`` it is about,
+    its message id (``template``) and ``params``; ``retry_after`` (seconds) when the
+    same request can succeed later. ``code`` and ``status`` may be given per error
+    where one class covers several causes."""
+
+    code: str = "error"
+    status: int = 400
+    retry_after: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        params: Mapping[str, object] | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        self.template = message
+        self.params = dict(params or {})
+        self.field = field
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        if retry_after is not None:
+            self.retry_after = retry_after
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The message in English (the API's and the log's wording)."""
+        return format_message(self.template, self.params)
+
+
+class Invalid(ChinhdanhError):
+    """Input that the operation does not take."""
+
+    code = "invalid_input"
+
+
+class NotFound(ChinhdanhError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ChinhdanhError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidTransition(ChinhdanhError):
+    """A state change that a lifecycle table does not allow."""
+
+    code = "invalid_transition"
+    status = 409
+
+
+class KeysError(ChinhdanhError):
+    """Base of every error raised by ``keys``. Its messages are operators' English."""
 
 
 class MalformedTokenError(KeysError):
@@ -27,25 +129,29 @@ class BadSignatureError(KeysError):
     code = "bad_signature"
 
 
-class KeyNotFoundError(KeysError):
-    code = "key_not_found"
+class KeyNotFoundError(KeysError, NotFound):
+    """No signing or root key has that ``kid``."""
 
 
 class NoActiveKeyError(KeysError):
-    code = "no_active_key"
+    """Nothing can be signed until an operator creates the key (``no_signing_key``
+    or ``no_root_key``): the service is unavailable for it, and says why."""
+
+    code = "no_signing_key"
+    status = 503
 
 
-class ActiveKeyExistsError(KeysError):
+class ActiveKeyExistsError(KeysError, Conflict):
     code = "active_key_exists"
 
 
-class KeyStateError(KeysError):
-    """A key state change that the lifecycle does not allow."""
-
+class KeyStateError(KeysError, InvalidTransition):
     code = "invalid_key_transition"
 
 
 class MasterKeyError(KeysError):
-    """The master key is missing, malformed, or does not open a stored key."""
+    """The master key is missing, malformed, or does not open a stored key: a fault
+    of the server's configuration, which only its operator may be told of."""
 
     code = "master_key_error"
+    status = 500

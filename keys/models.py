@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from keys.db import Base, UTCDateTime, str_enum, utcnow
+from keys.orm import Base, UTCDateTime, str_enum, utcnow
 
 
 class KeyState(StrEnum):

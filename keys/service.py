@@ -8,14 +8,16 @@ the unit of work. Private keys are opened with the master key only to sign.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc.jwk import OKPKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys import jose
+from keys.contract import KEYSET_TYP
 from keys.crypto import MasterKey
 from keys.errors import (
     ActiveKeyExistsError,
@@ -25,7 +27,6 @@ from keys.errors import (
 )
 from keys.models import KEY_TRANSITIONS, KeyPurpose, KeyState, SigningKey
 
-KEYSET_TYP = "keyset+jwt"
 KEYSET_TTL = timedelta(days=7)  # offline verifiers refresh the key set at least weekly
 
 _private_cache: dict[str, OKPKey] = {}
@@ -65,11 +66,9 @@ def active_key(session: Session, purpose: KeyPurpose = KeyPurpose.SIGNING) -> Si
     """The key that signs now; raise NoActiveKeyError if there is none."""
     key = _active(session, purpose)
     if key is None:
-        raise NoActiveKeyError(
-            "no active root key: run `keys root generate`"
-            if purpose is KeyPurpose.ROOT
-            else "no active signing key: run `keys generate`"
-        )
+        if purpose is KeyPurpose.ROOT:
+            raise NoActiveKeyError("no active root key: run `keys root generate`", code="no_root_key")
+        raise NoActiveKeyError("no active signing key: run `keys generate`", code="no_signing_key")
     return key
 
 
@@ -79,7 +78,9 @@ def generate_key(
     """Create the first active key of ``purpose``; raise ActiveKeyExistsError if one
     is active already (replacing it is ``rotate_key``)."""
     if _active(session, purpose) is not None:
-        raise ActiveKeyExistsError(f"an active {purpose.value} key exists; rotate it instead")
+        raise ActiveKeyExistsError(
+            "an active {purpose} key exists; rotate it instead", params={"purpose": purpose.value}
+        )
     return _new_key(session, master, purpose, now)
 
 
@@ -98,14 +99,17 @@ def rotate_key(
 
 def _transition(key: SigningKey, to: KeyState) -> None:
     if to not in KEY_TRANSITIONS[key.state]:
-        raise KeyStateError(f"key {key.kid} is {key.state.value}; it cannot become {to.value}")
+        raise KeyStateError(
+            "key {kid} is {state}; it cannot become {to}",
+            params={"kid": key.kid, "state": key.state.value, "to": to.value},
+        )
     key.state = to
 
 
 def get_key(session: Session, kid: str) -> SigningKey:
     key = session.scalars(select(SigningKey).where(SigningKey.kid == kid)).first()
     if key is None:
-        raise KeyNotFoundError(f"no key with kid {kid}")
+        raise KeyNotFoundError("no key with kid {kid}", field="kid", params={"kid": kid})
     return key
 
 
@@ -135,8 +139,6 @@ def private_key(key: SigningKey, master: MasterKey) -> OKPKey:
     if cached is not None:
         return cached
     raw = master.open(key.private_key_sealed, _aad(key.kid))
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     opened = OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(raw))
     with _cache_lock:
         _private_cache[key.kid] = opened
@@ -162,8 +164,6 @@ def sign_with_active(
     token = jose.sign({"alg": jose.ALG, "typ": typ, "kid": key.kid}, claims, private_key(key, master))
     exp = claims.get("exp")
     if isinstance(exp, int):
-        from datetime import UTC
-
         expiry = datetime.fromtimestamp(exp, UTC)
         if key.last_expiry is None or expiry > key.last_expiry:
             key.last_expiry = expiry

@@ -14,7 +14,6 @@ from keys.jose import b64url_decode, b64url_encode
 
 BITS = 2
 ENTRIES_PER_BYTE = 8 // BITS
-STATUS_LIST_TYP = "statuslist+jwt"
 MAX_LIST_BYTES = 1 << 20  # refuse inflating anything larger: a decompression bomb
 
 

@@ -1,5 +1,5 @@
 """JSON read from outside, bounded: the strict token parser, the request-body reader
-(``registry.web.json_object``) and the offline client's documents all read with it.
+(``registry.platform.forms.json_object``) and the offline client's documents all read with it.
 
 The standard library's parser recurses once per level of nesting, so a few kilobytes
 of ``[`` reach the interpreter's recursion limit, and whatever then walks the value

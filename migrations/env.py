@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from app import load_models
-from keys.db import make_engine
+from registry.platform.db import make_engine
 
 config = context.config
 target_metadata = load_models()

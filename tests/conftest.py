@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,9 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from app import create_app, dispose_engines, load_models
+from app import create_app, load_models
 from keys.crypto import MasterKey
-from keys.db import make_engine
+from registry.platform.db import dispose_engines, make_engine
 
 BASE_URL = "https://xacminh.thiduakhenthuong.vn"  # 35 characters, as the QR budget assumes
 MASTER_B64 = base64.b64encode(bytes(range(32))).decode()
@@ -112,9 +112,27 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+class FrozenClock:
+    """The app's clock in tests: it stands at ``at`` (the tests' NOW) until a test
+    moves it, so that nothing a test checks depends on today's date."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def pyjwt_leeway() -> timedelta:
+    """PyJWT judges ``exp``, ``nbf`` and ``iat`` by the wall clock, and the tests' tokens
+    are issued at NOW: with this leeway it judges them as of NOW, whatever today is."""
+    return abs(datetime.now(UTC) - NOW) + timedelta(minutes=1)
+
+
 def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
+        "CLOCK": FrozenClock(NOW),
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(instance),
         "CHINHDANH_MASTER_KEY": MASTER_B64,
@@ -127,9 +145,17 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
 
 
 @pytest.fixture()
-def app(database_url: str, db_engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def clock() -> FrozenClock:
+    """The clock of the ``app`` fixture: a test sets ``clock.at`` to move it."""
+    return FrozenClock(NOW)
+
+
+@pytest.fixture()
+def app(
+    database_url: str, db_engine: Engine, tmp_path: Path, request: pytest.FixtureRequest, clock: FrozenClock
+) -> Iterator[Flask]:
     extra = getattr(request, "param", None) or {}
-    application = create_app(app_config(database_url, tmp_path / "instance", **extra))
+    application = create_app(app_config(database_url, tmp_path / "instance", CLOCK=clock, **extra))
     yield application
     dispose_engines(application)
     empty_tables(db_engine)
@@ -170,7 +196,7 @@ def signing_key(session: Session, master: MasterKey) -> Any:
 
 
 def add_person(session: Session, code: str = "TTTT-001", name: str = "Nguyễn Văn Đức", **fields: Any) -> Any:
-    from registry.staff import add_staff, validate_staff
+    from registry.staff.service import add_staff, validate_staff
 
     data = validate_staff(
         code=code,
@@ -186,7 +212,7 @@ def add_person(session: Session, code: str = "TTTT-001", name: str = "Nguyễn V
 
 
 def issue(session: Session, master: MasterKey, code: str = "TTTT-001", *, now: datetime = NOW, days: int = 365) -> Any:
-    from registry.credentials import issue_credential
+    from registry.credentials.service import issue_credential
 
     cred = issue_credential(session, master, staff_code=code, base_url=BASE_URL, now=now, actor="test", days=days)
     session.commit()
@@ -220,7 +246,7 @@ def fuzz_tally(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture()
 def fast_path_silent(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """The fast path (verify/fastpath.py) hands a request it fails on to Flask, which
+    """The fast path (verify/verification/fastpath.py) hands a request it fails on to Flask, which
     then answers well: fuzzing must see that failure all the same."""
     yield
     failures = [r.getMessage() for r in caplog.records if r.name == "chinhdanh.fastpath"]

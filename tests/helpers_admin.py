@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pyotp
@@ -19,9 +19,10 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey
-from registry import accounts
-from registry.auth import session_payload
-from registry.models_admin import AdminRole, AdminUser
+from registry.accounts import service as accounts
+from registry.accounts import signin
+from registry.accounts.auth import session_payload
+from registry.accounts.models import AdminRole, AdminUser
 
 PASSWORD = "correct horse battery staple"
 XSS = '<script>alert("x")</script>'
@@ -34,7 +35,7 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     production cost (64 MiB, 3 passes) is measured where it matters, in
     test_auth_timing.py."""
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    monkeypatch.setattr(accounts, "_dummy_hash", None)
+    monkeypatch.setattr(signin, "_dummy_hash", None)
 
 
 def make_admin(
@@ -68,7 +69,7 @@ def sign_in_client(client: FlaskClient, user: AdminUser, *, at: datetime | None 
     """Put a valid console session in ``client``'s cookie (what ``login`` does after
     checking password and code; those are tested separately over HTTP)."""
     with client.session_transaction() as sess:
-        sess.update(session_payload(user, at or datetime.now(UTC)))
+        sess.update(session_payload(user, at or NOW))
     return client
 
 
@@ -113,8 +114,9 @@ class Sample:
 def make_report(
     app: Flask, session: Session, *, name: str = "Nguyễn Văn Đức", text: str = "Xin viết bài, phí 5 triệu"
 ) -> Any:
-    from verify import evidence
-    from verify.reports import submit_report, validate_report
+    from verify.reports import evidence
+    from verify.reports.intake import submit_report
+    from verify.reports.validation import validate_report
 
     with app.test_request_context():
         data = validate_report(
@@ -126,7 +128,7 @@ def make_report(
                 "reporter_agency": "Sở Nội vụ Hà Nội",
                 "reporter_contact": "Trần Văn B, 0243 111 222",
             },
-            now=datetime.now(UTC),
+            now=NOW,
         )
         files = evidence.check_files([evidence.Upload(name=f"{name}.png", data=png_bytes())])
         report, _names = submit_report(
@@ -135,7 +137,7 @@ def make_report(
             files,
             evidence_folder=evidence.evidence_dir(app.instance_path),
             source="form",
-            now=datetime.now(UTC),
+            now=NOW,
         )
     session.commit()
     return report
@@ -146,8 +148,10 @@ def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = 
     with an evidence file, every role's account, a live-code enrolment."""
     from keys import service as key_service
     from keys.models import KeyPurpose
-    from registry import assignments, channels, livecode
-    from registry.models_lookup import ChannelKind
+    from registry.assignments import service as assignments
+    from registry.channels import service as channels
+    from registry.channels.models import ChannelKind
+    from registry.livecode import service as livecode
 
     if not key_service.list_keys(session):
         key_service.generate_key(session, master, now=NOW, purpose=KeyPurpose.ROOT)
@@ -157,7 +161,7 @@ def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = 
     person.photo = png_bytes()
     person.photo_mime = "image/png"
     session.commit()
-    cred = issue(session, master, now=datetime.now(UTC).replace(microsecond=0))
+    cred = issue(session, master, now=NOW)
     assignment = assignments.issue_assignment(
         session,
         master,
@@ -166,7 +170,7 @@ def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = 
         agency_domain=None,
         purpose=f"Bài viết {name}",
         base_url=BASE_URL,
-        now=datetime.now(UTC),
+        now=NOW,
         actor="test",
     )
     channels.add_channel(

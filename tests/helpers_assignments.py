@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from conftest import BASE_URL
+from conftest import BASE_URL, NOW
 from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey
@@ -16,9 +16,11 @@ DOMAIN = "khanhhoa.gov.vn"
 PURPOSE = "Viết bài giới thiệu điển hình tiên tiến của tỉnh Khánh Hòa cho Đặc san Thi đua Khen thưởng, số 12/2026"
 
 
-def real_now() -> datetime:
-    """Tokens checked over HTTP are checked at the real time, so they are issued at it."""
-    return datetime.now(UTC).replace(microsecond=0)
+def app_now() -> datetime:
+    """Tokens checked over HTTP are checked at the app's clock, which the tests stop
+    at NOW, so they are issued at it."""
+    moment: datetime = NOW
+    return moment
 
 
 def assign(
@@ -34,7 +36,7 @@ def assign(
     channels: tuple[str, ...] = (),
 ) -> Any:
     """Issue and commit an assignment; returns the Assignment row."""
-    from registry.assignments import issue_assignment
+    from registry.assignments.service import issue_assignment
 
     assignment = issue_assignment(
         session,
@@ -46,7 +48,7 @@ def assign(
         channels=channels,
         days=days,
         base_url=BASE_URL,
-        now=now or real_now(),
+        now=now or app_now(),
         actor="test-admin",
     )
     session.commit()

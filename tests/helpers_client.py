@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 
 from keys import jose
 from keys import service as key_service
+from keys.contract import ASSIGNMENT_TYP, STAFF_TYP
 from keys.crypto import MasterKey
-from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP, change_status, issue_credential
-from registry.models import CredentialStatus, StaffStatus
-from registry.staff import change_status as change_staff_status
+from registry.credentials.models import CredentialStatus
+from registry.credentials.service import change_status, issue_credential
+from registry.staff.models import StaffStatus
+from registry.staff.service import change_status as change_staff_status
 
 SERVER_START_TIMEOUT = 30.0  # seconds; importing the app takes one or two on a busy machine
 AGENCY = "UBND tỉnh Nghệ An"
@@ -219,7 +221,7 @@ def _person(session: Session, n: int, name: str) -> str:
 
 def _assignment(session: Session, master: MasterKey, code: str, base: str, *, now: datetime) -> str:
     """A letter of introduction through issue 7's service, as of ``now``."""
-    from registry.assignments import issue_assignment
+    from registry.assignments.service import issue_assignment
 
     assignment = issue_assignment(
         session,
@@ -237,10 +239,11 @@ def _assignment(session: Session, master: MasterKey, code: str, base: str, *, no
     return str(assignment.credential.token)
 
 
-def every_state(session: Session, master: MasterKey, base: str) -> dict[str, Case]:
+def every_state(session: Session, master: MasterKey, base: str, *, now: datetime) -> dict[str, Case]:
     """A credential in every state of DESIGN.md, issued through the services for the
-    server at ``base``. Needs an active root and signing key (``signing_key``)."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    server at ``base`` whose clock says ``now``. Needs an active root and signing key
+    (``signing_key``)."""
+    now = now.replace(microsecond=0)
     cases: dict[str, Case] = {}
 
     def issue(code: str, **kw: Any) -> str:
@@ -291,7 +294,7 @@ def every_state(session: Session, master: MasterKey, base: str) -> dict[str, Cas
     )
     letter = _assignment(session, master, valid_code, base, now=now)
     withdrawn = _assignment(session, master, valid_code, base, now=now)
-    from registry.assignments import change_status as change_assignment
+    from registry.assignments.service import change_status as change_assignment
 
     change_assignment(session, _jti(withdrawn), CredentialStatus.REVOKED, actor="test", now=now, reason="hủy")
     session.commit()

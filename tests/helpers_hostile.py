@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import jsonschema_rs
 from conftest import BASE_URL, add_person, issue
-from helpers_assignments import assign, real_now
+from helpers_assignments import app_now, assign
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from werkzeug.test import TestResponse
 from keys import jose
 from keys import service as key_service
 from keys.crypto import MasterKey
-from verify.verdicts import Verdict
+from verify.core.verdicts import Verdict
 
 JSON = {"Accept": "application/json"}
 VERDICTS = frozenset(v.value for v in Verdict)
@@ -45,7 +45,7 @@ class Genuine:
 def genuine(session: Session, master: MasterKey) -> Genuine:
     """Issue them (needs the ``signing_key`` fixture) at the real time, as HTTP checks it."""
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     letter = assign(session, master)
     private = key_service.private_key(card.key, master)
     return Genuine(staff=card.token, assignment=letter.credential.token, private=private, kid=card.key.kid)

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from helpers_admin import client_as, sample_data
 
-from registry.models_admin import AdminRole
+from registry.accounts.models import AdminRole
 
 ADMIN, ISSUER, REVIEWER = AdminRole.ADMIN, AdminRole.ISSUER, AdminRole.REVIEWER
 ALL = frozenset({ADMIN, ISSUER, REVIEWER})

@@ -8,7 +8,9 @@ import stat
 import pytest
 from conftest import MASTER_B64, app_config
 
-from app import ConfigError, create_app, dispose_engines
+from app import create_app
+from registry.platform.config import ConfigError
+from registry.platform.db import dispose_engines
 
 
 def test_generated_secrets_are_0600_and_reused(tmp_path, database_url, monkeypatch):
@@ -113,7 +115,7 @@ def test_vietnamese_is_the_default_with_translations(client):
 
 def test_verification_reads_through_an_autocommit_engine(database_url: str) -> None:
     """One statement, one round trip: no BEGIN/ROLLBACK around a verification's query."""
-    from keys.db import make_engine, make_read_engine
+    from registry.platform.db import make_engine, make_read_engine
 
     memory = make_engine("sqlite://")
     assert make_read_engine(memory) is memory  # a second engine would see another database

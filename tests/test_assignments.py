@@ -12,21 +12,24 @@ from urllib.parse import quote
 import jwt
 import pytest
 from click.testing import Result
-from conftest import BASE_URL, NOW, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
 from flask.testing import FlaskClient
-from helpers_assignments import AGENCY, DOMAIN, PURPOSE, assign, real_now
+from helpers_assignments import AGENCY, DOMAIN, PURPOSE, app_now, assign
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys import jose
+from keys.contract import ASSIGNMENT_TYP, STAFF_TYP, VN_TZ
 from keys.statuslist import get_entry
-from registry import assignments, credentials
-from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
+from registry.assignments import service as assignments
+from registry.audit.models import AuditEntry
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialStatus, StatusList
 from registry.errors import NotFoundError, TransitionError, ValidationError
-from registry.models import AuditEntry, CredentialStatus, StaffStatus, StatusList
-from registry.staff import change_status as change_staff_status
-from verify.letters import verify_assignment
-from verify.tokens import verify_token
+from registry.staff.models import StaffStatus
+from registry.staff.service import change_status as change_staff_status
+from verify.letters.views import verify_assignment
+from verify.verification.service import verify_token
 
 JSON = {"Accept": "application/json"}
 
@@ -114,7 +117,7 @@ def test_issue_records_letter_number_channels_and_audit(session, master, signing
 
 def test_issue_an_assignment_leaves_the_staff_card_alone(client, session, master, signing_key):
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     assign(session, master)
     assert _verdict(client, card.token) == "valid"
 
@@ -235,7 +238,7 @@ def test_verdict_page_shows_the_assignment_and_the_agency_form(client, session, 
     assert 'data-verdict="valid"' in html
     assert 'data-kind="assignment"' in html
     assert AGENCY in html and PURPOSE in html and "Nguyễn Văn Đức" in html
-    assert a.credential.expires_at.astimezone(assignments.VN_TZ).strftime("%d/%m/%Y") in html
+    assert a.credential.expires_at.astimezone(VN_TZ).strftime("%d/%m/%Y") in html
     assert f'action="/v/{a.credential.token}"' in html and 'name="agency"' in html
     assert f'href="/v/{a.credential.token}/letter"' in html
     html = client.get(f"/v/{a.credential.token}?agency={quote('Sở Nội vụ tỉnh Phú Yên')}").get_data(as_text=True)
@@ -258,24 +261,22 @@ def test_suspend_reinstate_revoke(client, session, master, signing_key):
     token, aid = a.credential.token, a.credential_id
     assert _entry(session, a) == 0
 
-    assignments.change_status(
-        session, aid, CredentialStatus.SUSPENDED, actor="admin", now=real_now(), reason="kiểm tra"
-    )
+    assignments.change_status(session, aid, CredentialStatus.SUSPENDED, actor="admin", now=app_now(), reason="kiểm tra")
     session.commit()
     assert _verdict(client, token) == "suspended"
     assert _entry(session, a) == 2
 
-    assignments.change_status(session, aid, CredentialStatus.VALID, actor="admin", now=real_now())
+    assignments.change_status(session, aid, CredentialStatus.VALID, actor="admin", now=app_now())
     session.commit()
     assert _verdict(client, token) == "valid"
     assert _entry(session, a) == 0
 
-    assignments.change_status(session, aid, CredentialStatus.REVOKED, actor="admin", now=real_now())
+    assignments.change_status(session, aid, CredentialStatus.REVOKED, actor="admin", now=app_now())
     session.commit()
     assert _verdict(client, token) == "revoked"
     assert _entry(session, a) == 1
     with pytest.raises(TransitionError):
-        assignments.change_status(session, aid, CredentialStatus.VALID, actor="admin", now=real_now())
+        assignments.change_status(session, aid, CredentialStatus.VALID, actor="admin", now=app_now())
     session.rollback()
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.target == aid).order_by(AuditEntry.seq))
     assert list(actions) == ["assignment.issue", "assignment.suspend", "assignment.reinstate", "assignment.revoke"]
@@ -306,7 +307,7 @@ def test_window(session, master, signing_key, offset, verdict):
 
 
 def _card(session: Session, card: Any, to: CredentialStatus, reason: str | None = None) -> None:
-    credentials.change_status(session, card.id, to, actor="admin", now=real_now(), reason=reason)
+    credentials.change_status(session, card.id, to, actor="admin", now=app_now(), reason=reason)
     session.commit()
 
 
@@ -314,7 +315,7 @@ def test_assignment_stands_on_its_holders_card(client, session, master, signing_
     """Issue 7: not valid if the staff member's own credential is not valid. The
     status-list entry says so too, which is what the offline client reads."""
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     a = assign(session, master)
     assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
     _card(session, card, CredentialStatus.SUSPENDED)
@@ -326,24 +327,24 @@ def test_assignment_stands_on_its_holders_card(client, session, master, signing_
     _card(session, card, CredentialStatus.REVOKED, reason="lost")
     assert (_verdict(client, a.credential.token), _entry(session, a)) == ("suspended", 2)
     # a new card: the letter stands again; the assignment itself was never changed
-    issue(session, master, now=real_now())
+    issue(session, master, now=app_now())
     assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
     assert a.credential.status is CredentialStatus.VALID
 
 
 def test_a_new_card_superseding_the_old_keeps_the_assignment_valid(client, session, master, signing_key):
     add_person(session)
-    issue(session, master, now=real_now())
+    issue(session, master, now=app_now())
     a = assign(session, master)
-    issue(session, master, now=real_now())  # supersedes the first card in the same transaction
+    issue(session, master, now=app_now())  # supersedes the first card in the same transaction
     assert (_verdict(client, a.credential.token), _entry(session, a)) == ("valid", 0)
 
 
 def test_suspending_the_assignment_is_not_undone_by_the_card(client, session, master, signing_key):
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     a = assign(session, master)
-    assignments.change_status(session, a.credential_id, CredentialStatus.SUSPENDED, actor="admin", now=real_now())
+    assignments.change_status(session, a.credential_id, CredentialStatus.SUSPENDED, actor="admin", now=app_now())
     session.commit()
     _card(session, card, CredentialStatus.SUSPENDED)
     _card(session, card, CredentialStatus.VALID)
@@ -353,7 +354,7 @@ def test_suspending_the_assignment_is_not_undone_by_the_card(client, session, ma
 @pytest.mark.parametrize(("to", "reason"), [(CredentialStatus.SUSPENDED, None), (CredentialStatus.REVOKED, "lost")])
 def test_no_assignment_for_a_holder_without_a_valid_card(session, master, signing_key, to, reason):
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     _card(session, card, to, reason)
     with pytest.raises(TransitionError, match="no valid card"):
         assign(session, master)
@@ -361,7 +362,7 @@ def test_no_assignment_for_a_holder_without_a_valid_card(session, master, signin
 
 def test_expired_over_http(client, session, master, signing_key):
     add_person(session)
-    a = assign(session, master, now=real_now() - timedelta(days=30), days=3)
+    a = assign(session, master, now=app_now() - timedelta(days=30), days=3)
     assert _verdict(client, a.credential.token) == "expired"
 
 
@@ -372,13 +373,13 @@ def test_expired_over_http(client, session, master, signing_key):
 def test_assignment_follows_its_staff_member(client, session, master, signing_key, status, verdict):
     add_person(session)
     a = assign(session, master)
-    change_staff_status(session, "TTTT-001", status, actor="admin", now=real_now())
+    change_staff_status(session, "TTTT-001", status, actor="admin", now=app_now())
     session.commit()
     assert _verdict(client, a.credential.token) == verdict
     assert _verdict(client, a.credential.token, agency=AGENCY) == verdict  # the person's status wins
     assert _entry(session, a) == (2 if verdict == "suspended" else 1)
     if status is StaffStatus.SUSPENDED:
-        change_staff_status(session, "TTTT-001", StaffStatus.ACTIVE, actor="admin", now=real_now())
+        change_staff_status(session, "TTTT-001", StaffStatus.ACTIVE, actor="admin", now=app_now())
         session.commit()
         assert _verdict(client, a.credential.token) == "valid"
 
@@ -431,14 +432,14 @@ def test_domain_check_against_an_assignment_without_domain_is_wrong_agency(clien
 
 def test_agency_is_ignored_for_a_staff_card(client, session, master, signing_key):
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     assert _verdict(client, card.token, agency="Sở Nội vụ tỉnh Phú Yên") == "valid"
 
 
 def test_wrong_agency_never_hides_a_worse_verdict(client, session, master, signing_key):
     add_person(session)
     a = assign(session, master)
-    assignments.change_status(session, a.credential_id, CredentialStatus.REVOKED, actor="admin", now=real_now())
+    assignments.change_status(session, a.credential_id, CredentialStatus.REVOKED, actor="admin", now=app_now())
     session.commit()
     assert _verdict(client, a.credential.token, agency="Sở Nội vụ tỉnh Phú Yên") == "revoked"
 
@@ -460,6 +461,7 @@ def test_pyjwt_verifies_an_assignment_with_the_served_jwks(client, session, mast
         algorithms=["EdDSA"],
         issuer=BASE_URL,
         options={"require": ["iss", "sub", "jti", "iat", "nbf", "exp"]},
+        leeway=pyjwt_leeway(),
     )
     assert claims["agency"] == AGENCY
     assert claims["purpose"] == PURPOSE
@@ -475,9 +477,9 @@ def test_pyjwt_verifies_an_assignment_with_the_served_jwks(client, session, mast
 
 def test_swap_staff_card_is_not_an_assignment_and_back(client, session, master, signing_key):
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     a = assign(session, master)
-    now = real_now()
+    now = app_now()
     # as what they are: both valid
     assert verify_assignment(session, a.credential.token, issuer=BASE_URL, now=now).verdict.value == "valid"
     staff_only = frozenset({STAFF_TYP})
@@ -506,7 +508,7 @@ def test_swap_resigned_under_the_other_typ_is_refused(client, session, master, s
     from keys.service import sign_with_active
 
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     a = assign(session, master)
     source = a.credential.token if swap_to == STAFF_TYP else card.token
     claims = jose.parse_token(source, typs=frozenset({STAFF_TYP, ASSIGNMENT_TYP})).claims
@@ -587,7 +589,7 @@ def test_cli_letter_writes_the_pdf(runner, session, master, signing_key, tmp_pat
 def test_cli_letter_of_a_revoked_assignment_is_refused(runner, session, master, signing_key, tmp_path):
     add_person(session)
     a = assign(session, master)
-    assignments.change_status(session, a.credential_id, CredentialStatus.REVOKED, actor="admin", now=real_now())
+    assignments.change_status(session, a.credential_id, CredentialStatus.REVOKED, actor="admin", now=app_now())
     session.commit()
     target = tmp_path / "letter.pdf"
     result = runner.invoke(args=["assignment", "letter", a.credential_id, "--pdf", str(target)])
@@ -632,10 +634,10 @@ def test_cli_unknown_assignment(runner, session, master, signing_key):
 
 
 def test_demo_assignment_is_realistic_and_idempotent(client, session, master, signing_key):
-    from registry.demo import load_demo
-    from registry.demo_assignments import load_demo_assignments
+    from registry.demo.assignments import load_demo_assignments
+    from registry.demo.service import load_demo
 
-    now = real_now()
+    now = app_now()
     load_demo(session, master, base_url=BASE_URL, now=now, actor="demo")
     first = load_demo_assignments(session, master, base_url=BASE_URL, now=now, actor="demo")
     session.commit()
@@ -669,7 +671,7 @@ def test_expect_keeps_a_card_from_standing_in_for_a_letter(
     client, session, master, signing_key, shown, expect, verdict
 ):
     add_person(session)
-    card = issue(session, master, now=real_now())
+    card = issue(session, master, now=app_now())
     a = assign(session, master)
     token = a.credential.token if shown == "assignment" else card.token
     assert client.get("/api/v1/verify", query_string={"token": token, "expect": expect}).json["verdict"] == verdict

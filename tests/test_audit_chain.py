@@ -13,8 +13,10 @@ from conftest import NOW, add_person, issue
 from helpers_admin import cheap_argon2, make_admin, sign_in_client  # noqa: F401 - fixture
 from sqlalchemy import text
 
-from registry import accounts, audit
-from registry.models import CredentialStatus
+from registry.accounts import signin
+from registry.audit import service as audit
+from registry.credentials.models import CredentialStatus
+from registry.errors import AuthenticationError
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2", "signing_key")
 
@@ -24,15 +26,15 @@ def build_log(session: Any, master: Any) -> int:
     add_person(session)
     add_person(session, code="TTTT-002", name="Trần Thị Minh Hằng")
     cred = issue(session, master)
-    from registry import credentials
+    from registry.credentials import service as credentials
 
     credentials.change_status(
         session, cred.id, CredentialStatus.SUSPENDED, actor="alice", now=NOW + timedelta(minutes=1), reason="mất thẻ"
     )
     make_admin(session, master)
     for i in range(3):
-        with pytest.raises(accounts.AuthenticationError):
-            accounts.authenticate(session, master, f"ghost{i}", "wrong password!!", "000000", now=NOW)
+        with pytest.raises(AuthenticationError):
+            signin.authenticate(session, master, f"ghost{i}", "wrong password!!", "000000", now=NOW)
     audit.append(session, actor="bob", action="test.note", target="x", details={"ý": "Đức <b>"}, now=NOW)
     session.commit()
     return audit.verify_chain(session).entries
@@ -68,7 +70,7 @@ def test_tampering_is_named(runner, session, master, db_engine, case):
     build_log(session, master)
     sql, params, broken = TAMPERING[case]
     if "at = :v" in sql:
-        from keys.db import UTCDateTime
+        from keys.orm import UTCDateTime
 
         params = {"v": UTCDateTime().process_bind_param(params["v"], None)}
     with db_engine.begin() as conn:
@@ -103,8 +105,8 @@ def test_removing_the_newest_row_is_named(runner, session, master, db_engine):
 def test_rewriting_a_row_with_a_recomputed_hash_breaks_the_next_link(runner, session, master, db_engine):
     """A forger who recomputes the edited row's own hash still breaks the next row's link."""
     build_log(session, master)
-    from registry.audit import _entry_hash
-    from registry.models import AuditEntry
+    from registry.audit.models import AuditEntry
+    from registry.audit.service import _entry_hash
 
     row = session.get(AuditEntry, 2)
     forged = _entry_hash(row.seq, row.at, "mallory", row.action, row.target, row.details, row.prev_hash)

@@ -14,10 +14,11 @@ from conftest import NOW
 from helpers_admin import PASSWORD, cheap_argon2, code_at, make_admin  # noqa: F401 - fixture
 from sqlalchemy import select
 
-from registry import accounts
-from registry.errors import ConflictError, TransitionError, ValidationError
-from registry.models import AuditEntry
-from registry.models_admin import AccountStatus, AdminRole, AdminUser
+from registry.accounts import service as accounts
+from registry.accounts import signin
+from registry.accounts.models import AccountStatus, AdminRole, AdminUser
+from registry.audit.models import AuditEntry
+from registry.errors import AuthenticationError, ConflictError, SetupLinkError, TransitionError, ValidationError
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
@@ -29,7 +30,7 @@ def audit_actions(session: Any) -> list[tuple[str, str, dict[str, Any]]]:
 
 def login(session: Any, master: Any, username: str, password: str, code: str, at: datetime = NOW) -> AdminUser:
     try:
-        return accounts.authenticate(session, master, username, password, code, now=at, client="127.0.0.1")
+        return signin.authenticate(session, master, username, password, code, now=at, client="127.0.0.1")
     finally:
         session.commit()  # what the view does, success or not
 
@@ -82,7 +83,7 @@ def test_sign_in_ok_then_same_code_replayed(session, master):
     user, secret = make_admin(session, master)
     code = code_at(secret, NOW)
     assert login(session, master, "Admin-User", PASSWORD, code).id == user.id
-    with pytest.raises(accounts.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         login(session, master, "admin-user", PASSWORD, code)
     assert audit_actions(session)[-1][0] == "auth.login_failed"
     assert audit_actions(session)[-1][2]["reason"] == "code"
@@ -95,21 +96,21 @@ def test_totp_drift(session, master, steps, ok):
     if ok:
         login(session, master, "admin-user", PASSWORD, code)
     else:
-        with pytest.raises(accounts.AuthenticationError):
+        with pytest.raises(AuthenticationError):
             login(session, master, "admin-user", PASSWORD, code)
 
 
 def test_earlier_step_after_later_one_is_a_replay(session, master):
     _user, secret = make_admin(session, master)
     login(session, master, "admin-user", PASSWORD, code_at(secret, NOW, 1))
-    with pytest.raises(accounts.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         login(session, master, "admin-user", PASSWORD, code_at(secret, NOW, 0), at=NOW + timedelta(seconds=5))
 
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "１２３４５６", "12 34 56x", "0" * 10_000])
 def test_malformed_codes_refused(session, master, code):
     make_admin(session, master)
-    with pytest.raises(accounts.AuthenticationError) as exc:
+    with pytest.raises(AuthenticationError) as exc:
         login(session, master, "admin-user", PASSWORD, code)
     assert exc.value.code == "sign_in_failed"
 
@@ -119,7 +120,7 @@ def _fail(session: Any, master: Any, username: str, kind: str, secret: str | Non
         args = (username, "wrong password!!", code_at(secret, at) if secret else "000000")
     else:
         args = (username, PASSWORD, "000000" if secret is None or code_at(secret, at) != "000000" else "111111")
-    with pytest.raises(accounts.AuthenticationError) as exc:
+    with pytest.raises(AuthenticationError) as exc:
         login(session, master, *args, at=at)
     return exc.value
 
@@ -128,15 +129,15 @@ def _fail(session: Any, master: Any, username: str, kind: str, secret: str | Non
 def test_lockout_after_limit_then_release(session, master, kind):
     user, secret = make_admin(session, master)
     at = NOW
-    for _ in range(accounts.MAX_FAILED_ATTEMPTS):
+    for _ in range(signin.MAX_FAILED_ATTEMPTS):
         _fail(session, master, "admin-user", kind, secret, at)
         at += timedelta(seconds=31)
     session.refresh(user)
     assert user.locked_until is not None
     # the right password and a fresh code are refused while locked, with the same message
-    with pytest.raises(accounts.AuthenticationError) as exc:
+    with pytest.raises(AuthenticationError) as exc:
         login(session, master, "admin-user", PASSWORD, code_at(secret, at), at=at)
-    assert exc.value.message == accounts.SIGN_IN_FAILED
+    assert exc.value.message == signin.SIGN_IN_FAILED
     assert audit_actions(session)[-1][2]["reason"] == "locked"
     later = user.locked_until + timedelta(seconds=1)
     assert login(session, master, "admin-user", PASSWORD, code_at(secret, later), at=later).id == user.id
@@ -145,9 +146,9 @@ def test_lockout_after_limit_then_release(session, master, kind):
 def test_failures_outside_the_window_do_not_add_up(session, master):
     user, secret = make_admin(session, master)
     at = NOW
-    for _ in range(accounts.MAX_FAILED_ATTEMPTS - 1):
+    for _ in range(signin.MAX_FAILED_ATTEMPTS - 1):
         _fail(session, master, "admin-user", "password", secret, at)
-    at += accounts.FAILURE_WINDOW + timedelta(seconds=1)
+    at += signin.FAILURE_WINDOW + timedelta(seconds=1)
     _fail(session, master, "admin-user", "password", secret, at)
     session.refresh(user)
     assert user.locked_until is None
@@ -156,7 +157,7 @@ def test_failures_outside_the_window_do_not_add_up(session, master):
 
 def test_success_resets_the_count(session, master):
     user, secret = make_admin(session, master)
-    for i in range(accounts.MAX_FAILED_ATTEMPTS - 1):
+    for i in range(signin.MAX_FAILED_ATTEMPTS - 1):
         _fail(session, master, "admin-user", "password", secret, NOW + timedelta(seconds=i))
     login(session, master, "admin-user", PASSWORD, code_at(secret, NOW))
     session.refresh(user)
@@ -171,7 +172,7 @@ def test_inactive_accounts_cannot_sign_in(session, master, status):
     user, secret = make_admin(session, master)
     user.status = status
     session.commit()
-    with pytest.raises(accounts.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         login(session, master, "admin-user", PASSWORD, code_at(secret, NOW))
 
 
@@ -179,7 +180,7 @@ def test_unknown_and_known_usernames_get_the_same_answer(session, master):
     _user, secret = make_admin(session, master)
     answers = []
     for username in ("admin-user", "nobody-here", "x", "a" * 500):
-        with pytest.raises(accounts.AuthenticationError) as exc:
+        with pytest.raises(AuthenticationError) as exc:
             login(session, master, username, "wrong password!!", code_at(secret, NOW))
         answers.append((exc.value.code, exc.value.status, exc.value.message, exc.value.field))
     assert len(set(answers)) == 1
@@ -203,10 +204,10 @@ def test_setup_link_flow(session, master):
     accounts.complete_setup(session, master, token, password=PASSWORD, code=code_at(secret, NOW), now=NOW)
     session.commit()
     assert accounts.get_account(session, "newbie").status is AccountStatus.ACTIVE
-    with pytest.raises(accounts.SetupLinkError):
+    with pytest.raises(SetupLinkError):
         accounts.setup_account_for(session, token, now=NOW)
     # the code used to set up is spent: signing in needs a later one
-    with pytest.raises(accounts.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         login(session, master, "newbie", PASSWORD, code_at(secret, NOW))
     later = NOW + timedelta(seconds=30)
     assert login(session, master, "newbie", PASSWORD, code_at(secret, later), at=later)
@@ -214,7 +215,7 @@ def test_setup_link_flow(session, master):
 
 @pytest.mark.parametrize("token", ["", "x", "y" * 500, "../../etc/passwd"])
 def test_bad_setup_tokens(session, master, token):
-    with pytest.raises(accounts.SetupLinkError):
+    with pytest.raises(SetupLinkError):
         accounts.setup_account_for(session, token, now=NOW)
 
 
@@ -224,10 +225,10 @@ def test_setup_link_expires_and_a_new_one_replaces_the_old(session, master):
     )
     first = accounts.create_setup_link(session, user, actor="boss", now=NOW)
     assert accounts.setup_account_for(session, first, now=NOW + timedelta(hours=23)).id == user.id
-    with pytest.raises(accounts.SetupLinkError):
+    with pytest.raises(SetupLinkError):
         accounts.setup_account_for(session, first, now=NOW + accounts.SETUP_LINK_TTL)
     second = accounts.create_setup_link(session, user, actor="boss", now=NOW)
-    with pytest.raises(accounts.SetupLinkError):
+    with pytest.raises(SetupLinkError):
         accounts.setup_account_for(session, first, now=NOW)
     assert accounts.setup_account_for(session, second, now=NOW).id == user.id
 
@@ -240,7 +241,7 @@ def test_reset_totp_old_code_fails_new_works_and_sessions_end(session, master):
     new_secret = pyotp.parse_uri(uri).secret
     assert new_secret != old_secret
     assert user.session_generation == generation + 1
-    with pytest.raises(accounts.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         login(session, master, "admin-user", PASSWORD, code_at(old_secret, NOW))
     assert login(
         session,
@@ -322,7 +323,7 @@ def test_replay_refused_across_instances(app, session, master):
             s.commit()
         code = code_at(secret, NOW)
         assert login(first, master, "admin-user", PASSWORD, code).username == "admin-user"
-        with pytest.raises(accounts.AuthenticationError):
+        with pytest.raises(AuthenticationError):
             login(second, master, "admin-user", PASSWORD, code)
     finally:
         first.close()
@@ -338,7 +339,7 @@ def test_failures_on_several_instances_add_up(app, session, master):
         for s in instances:
             accounts.find_account(s, "admin-user")
             s.commit()
-        for i in range(accounts.MAX_FAILED_ATTEMPTS):
+        for i in range(signin.MAX_FAILED_ATTEMPTS):
             _fail(instances[i % 2], master, "admin-user", "password", secret, NOW + timedelta(seconds=i))
     finally:
         for s in instances:

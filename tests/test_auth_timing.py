@@ -14,13 +14,14 @@ import pytest
 from conftest import NOW
 from helpers_admin import code_at, make_admin
 
-from registry import accounts
-from registry.models_admin import AdminUser
+from registry.accounts import signin
+from registry.accounts.models import AdminUser
+from registry.errors import AuthenticationError
 
 
 def login(session: Any, master: Any, username: str, password: str, code: str, at: datetime) -> AdminUser:
     try:
-        return accounts.authenticate(session, master, username, password, code, now=at, client="127.0.0.1")
+        return signin.authenticate(session, master, username, password, code, now=at, client="127.0.0.1")
     finally:
         session.commit()
 
@@ -38,8 +39,8 @@ def test_same_hash_work_for_known_and_unknown_users(session, master, record_prop
     at = [NOW]
 
     def attempt(username: str) -> None:
-        at[0] += accounts.LOCKOUT + timedelta(minutes=1)  # keep the known account out of lockout
-        with pytest.raises(accounts.AuthenticationError):
+        at[0] += signin.LOCKOUT + timedelta(minutes=1)  # keep the known account out of lockout
+        with pytest.raises(AuthenticationError):
             login(session, master, username, "wrong password!!", code_at(secret, at[0]), at=at[0])
 
     attempt("admin-user")  # warm-up: the dummy hash is made once per process

@@ -5,18 +5,20 @@ redirects after sign-in, setup links, CSRF and the per-IP rate limit."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pyotp
 import pytest
+from conftest import NOW
 from helpers_admin import PASSWORD, cheap_argon2, make_admin, must, sign_in_client  # noqa: F401 - fixture
 from sqlalchemy import func, select
 
-from registry import accounts
-from registry.auth import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, session_payload
-from registry.models import AuditEntry
-from registry.models_admin import AccountStatus, AdminRole, AdminUser
+from registry.accounts import service as accounts
+from registry.accounts import signin
+from registry.accounts.auth import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, session_payload
+from registry.accounts.models import AccountStatus, AdminRole, AdminUser
+from registry.audit.models import AuditEntry
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
@@ -46,7 +48,7 @@ def test_login_page_renders_in_both_languages(client):
 
 def test_login_success_sets_a_safe_cookie_and_audits(app, client, session, master):
     _user, secret = make_admin(session, master)
-    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).now())
+    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).at(NOW))
     assert resp.status_code == 302 and resp.location == "/admin/"
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
@@ -57,7 +59,7 @@ def test_login_success_sets_a_safe_cookie_and_audits(app, client, session, maste
 @pytest.mark.parametrize("app", [{"CHINHDANH_ENV": "production"}], indirect=True)
 def test_cookie_is_secure_in_production(app, client, session, master):
     _user, secret = make_admin(session, master)
-    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).now())
+    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).at(NOW))
     assert resp.status_code == 302
     assert "Secure" in resp.headers["Set-Cookie"]
 
@@ -66,7 +68,7 @@ def test_failures_look_the_same_and_are_recorded(app, client, session, master):
     _user, secret = make_admin(session, master)
     bodies = {}
     for username, password in [("admin-user", "wrong password!!"), ("ghost-user", "wrong password!!")]:
-        resp = post_login(client, username, password, pyotp.TOTP(secret).now())
+        resp = post_login(client, username, password, pyotp.TOTP(secret).at(NOW))
         assert resp.status_code == 401
         assert b'data-error="sign_in_failed"' in resp.data
         bodies[username] = resp.data.decode().replace(username, "USERNAME")
@@ -78,9 +80,9 @@ def test_failures_look_the_same_and_are_recorded(app, client, session, master):
 
 def test_lockout_over_http(app, client, session, master):
     user, secret = make_admin(session, master)
-    for _ in range(accounts.MAX_FAILED_ATTEMPTS):
+    for _ in range(signin.MAX_FAILED_ATTEMPTS):
         assert post_login(client, "admin-user", "wrong password!!", "000000").status_code == 401
-    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).now())
+    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).at(NOW))
     assert resp.status_code == 401
     session.expire_all()
     assert session.get(AdminUser, user.id).locked_until is not None
@@ -101,7 +103,7 @@ def test_lockout_over_http(app, client, session, master):
 )
 def test_redirect_after_sign_in_stays_in_the_console(client, session, master, next_value, location):
     _user, secret = make_admin(session, master)
-    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).now(), next=next_value)
+    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).at(NOW), next=next_value)
     assert resp.status_code == 302
     assert resp.location == location
 
@@ -123,7 +125,7 @@ def test_guard_remembers_where_you_were_going(client):
 def test_idle_and_absolute_timeouts(app, session, master, started, seen, ok):
     user, _secret = make_admin(session, master)
     client = app.test_client()
-    now = datetime.now(UTC)
+    now = NOW
     payload = session_payload(user, now)
     payload["admin_start"] = int((now - started).timestamp())
     payload["admin_seen"] = int((now - seen).timestamp())
@@ -140,16 +142,16 @@ def test_idle_and_absolute_timeouts(app, session, master, started, seen, ok):
 def test_idle_timeout_is_configurable(app, session, master):
     user, _secret = make_admin(session, master)
     client = app.test_client()
-    sign_in_client(client, user, at=datetime.now(UTC) - timedelta(seconds=90))
+    sign_in_client(client, user, at=NOW - timedelta(seconds=90))
     assert client.get("/admin/staff").status_code == 302
 
 
 def test_activity_keeps_the_session_alive(app, session, master):
     user, _secret = make_admin(session, master)
-    client = sign_in_client(app.test_client(), user, at=datetime.now(UTC) - timedelta(minutes=20))
+    client = sign_in_client(app.test_client(), user, at=NOW - timedelta(minutes=20))
     assert client.get("/admin/staff").status_code == 200
     with client.session_transaction() as sess:
-        assert datetime.now(UTC).timestamp() - sess["admin_seen"] < 60
+        assert NOW.timestamp() - sess["admin_seen"] < 60
 
 
 @pytest.mark.parametrize(
@@ -212,7 +214,7 @@ def test_console_account_creation_and_setup_link(app, session, master):
     secret = accounts.totp_secret(master, accounts.get_account(session, "new.reviewer"))
     bad = newcomer.post(path, data={"password": PASSWORD, "password2": PASSWORD + "x", "code": "000000"})
     assert bad.status_code == 400
-    code = pyotp.TOTP(secret).now()
+    code = pyotp.TOTP(secret).at(NOW)
     done = newcomer.post(path, data={"password": PASSWORD, "password2": PASSWORD, "code": code})
     assert done.status_code == 302 and done.location == "/admin/login"
     assert newcomer.get(path).status_code == 404  # spent
@@ -242,12 +244,12 @@ def test_csrf_token_required(app, session, master):
     user, secret = make_admin(session, master)
     client = app.test_client()
     # the sign-in form without its token is refused before any password is checked
-    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).now())
+    resp = post_login(client, "admin-user", PASSWORD, pyotp.TOTP(secret).at(NOW))
     assert resp.status_code == 400
     assert audit_rows(app, "auth.login") == [] and audit_rows(app, "auth.login_failed") == []
     # a signed-in admin's form post without the token changes nothing
     sign_in_client(client, user)
-    key_service.generate_key(session, master, now=datetime.now(UTC))
+    key_service.generate_key(session, master, now=NOW)
     session.commit()
     assert client.post("/admin/keys/rotate", data={"confirm": "yes"}).status_code == 400
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "key.rotate")) == 0

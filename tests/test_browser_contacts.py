@@ -5,9 +5,7 @@ whose QR code points at another website."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from conftest import TEST_OUTPUT, add_person, issue
+from conftest import NOW, TEST_OUTPUT, add_person, issue
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 from test_callback_contacts import (
@@ -21,22 +19,23 @@ from test_callback_contacts import (
 )
 from test_foreign_site import EVIL, EVIL_HOST, card_photo
 
-from registry import channels
-from registry.demo_lookup import DEMO_CHANNELS
-from registry.models import StaffStatus
-from registry.staff import change_status, get_staff, set_photo
+from registry.channels import service as channels
+from registry.demo.data import DEMO_CHANNELS
+from registry.staff.models import StaffStatus
+from registry.staff.photos import set_photo
+from registry.staff.service import change_status, get_staff
 
 pytestmark = [*NEEDS_CHROMIUM]
 
 
 def test_departed_persons_card_shows_the_centres_contacts_at_360px(app, session, master, signing_key, browser):
     for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=datetime.now(UTC))
+        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
     add_person(session, phone=PHONE, email=EMAIL)
     set_photo(get_staff(session, "TTTT-001"), jpeg(), "image/jpeg")
     session.commit()
-    cred = issue(session, master, now=datetime.now(UTC).replace(microsecond=0))
-    change_status(session, "TTTT-001", StaffStatus.DEPARTED, actor="test", now=datetime.now(UTC))
+    cred = issue(session, master, now=NOW)
+    change_status(session, "TTTT-001", StaffStatus.DEPARTED, actor="test", now=NOW)
     session.commit()
     TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:

@@ -7,8 +7,8 @@ from conftest import TEST_OUTPUT, add_person, issue
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 
-from registry import credentials
-from registry.models import CredentialStatus
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialStatus
 
 pytestmark = [
     *NEEDS_CHROMIUM,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,10 +19,15 @@ from PIL import Image
 from test_fastpath import both_paths, comparable
 from test_photo import card_png, photograph
 
-from registry import channels, credentials, livecode
-from registry.demo_lookup import DEMO_CHANNELS
-from registry.models import CredentialStatus, StaffStatus
-from registry.staff import change_status, get_staff, set_photo
+from keys.contract import verification_url
+from registry.channels import service as channels
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialStatus
+from registry.demo.data import DEMO_CHANNELS
+from registry.livecode import service as livecode
+from registry.staff.models import StaffStatus
+from registry.staff.photos import set_photo
+from registry.staff.service import change_status, get_staff
 
 PHONE = "0983 456 712"  # not the home page's example number, 0912 345 678
 PHONE_DIGITS = "983456712"  # without its trunk or country prefix
@@ -71,11 +76,11 @@ def person(centre: Any, master: Any, signing_key: Any) -> Any:
     add_person(centre, phone=PHONE, email=EMAIL)
     set_photo(get_staff(centre, "TTTT-001"), jpeg(), "image/jpeg")
     centre.commit()
-    return issue(centre, master, now=datetime.now(UTC).replace(microsecond=0))
+    return issue(centre, master, now=NOW)
 
 
 def _staff_becomes(session: Any, status: StaffStatus) -> None:
-    change_status(session, "TTTT-001", status, actor="test", now=datetime.now(UTC))
+    change_status(session, "TTTT-001", status, actor="test", now=NOW)
     session.commit()
 
 
@@ -133,7 +138,7 @@ def test_valid_card_of_a_person_without_contacts_shows_the_centres(
     client: Any, centre: Any, master: Any, signing_key: Any
 ) -> None:
     add_person(centre, phone="", email="")
-    cred = issue(centre, master, now=datetime.now(UTC).replace(microsecond=0))
+    cred = issue(centre, master, now=NOW)
     for name, resp in verify_answers(client, cred.token).items():
         assert_centre_contacts(resp.get_data(as_text=True))
         if resp.mimetype == "application/json":
@@ -160,7 +165,7 @@ def test_suspended_persons_card_shows_the_centres_channels(client: Any, session:
 
 
 def test_suspended_card_of_an_active_person_shows_the_centres_channels(client: Any, session: Any, person: Any) -> None:
-    credentials.change_status(session, person.id, CredentialStatus.SUSPENDED, actor="t", now=datetime.now(UTC))
+    credentials.change_status(session, person.id, CredentialStatus.SUSPENDED, actor="t", now=NOW)
     session.commit()
     check_withheld(verify_answers(client, person.token), "suspended")
 
@@ -169,7 +174,7 @@ def test_expired_card_of_an_active_person_shows_the_centres_channels(
     client: Any, centre: Any, master: Any, signing_key: Any
 ) -> None:
     add_person(centre, phone=PHONE, email=EMAIL)
-    cred = issue(centre, master, now=datetime.now(UTC) - timedelta(days=2), days=1)
+    cred = issue(centre, master, now=NOW - timedelta(days=2), days=1)
     check_withheld(verify_answers(client, cred.token), "expired")
 
 
@@ -201,7 +206,7 @@ def test_the_console_still_shows_a_departed_persons_photo(session: Any, person: 
 
 def test_photo_check_of_a_departed_persons_card(client: Any, session: Any, person: Any) -> None:
     _staff_becomes(session, StaffStatus.DEPARTED)
-    photo = photograph(card_png(credentials.verification_url(BASE_URL, person.token)), scale=1, angle=3, fmt="PNG")
+    photo = photograph(card_png(verification_url(BASE_URL, person.token)), scale=1, angle=3, fmt="PNG")
     api = client.post("/api/v1/verify/image", data={"image": (io.BytesIO(photo), "card.png")})
     page = client.post("/check-photo", data={"image": (io.BytesIO(photo), "card.png")})
     check_withheld({"image-api": api, "image-page": page}, "revoked")
@@ -254,7 +259,7 @@ def test_wrong_and_locked_live_codes_show_the_centres_channels(
     import pyotp
 
     secret = _enrol(session, master)
-    right = pyotp.TOTP(secret).now()
+    right = pyotp.TOTP(secret).at(NOW)
     wrong = f"{(int(right) + 500_000) % 1_000_000:06d}"
     check_live_withheld(live_answers(client, wrong), "invalid")
     for _ in range(3):
@@ -266,7 +271,7 @@ def test_right_live_code_shows_the_persons_own_contacts(client: Any, session: An
     import pyotp
 
     secret = _enrol(session, master)
-    body = client.post("/api/v1/live-code", json={"staff_code": "TTTT-001", "code": pyotp.TOTP(secret).now()}).json
+    body = client.post("/api/v1/live-code", json={"staff_code": "TTTT-001", "code": pyotp.TOTP(secret).at(NOW)}).json
     assert body["answer"] == "valid"
     assert body["staff"]["phone"] == "+84983456712" and body["staff"]["email"] == EMAIL
     assert body["official_contacts"] == []

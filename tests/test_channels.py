@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from conftest import BASE_URL, MASTER_B64, NOW
 
-from registry import channels
+from registry.channels import service as channels
+from registry.channels.models import ChannelKind
 from registry.errors import ConflictError, NotFoundError, ValidationError
-from registry.models_lookup import ChannelKind
 
 
 @pytest.mark.parametrize(
@@ -111,8 +111,8 @@ def test_cli_duplicate_is_a_conflict(runner: Any) -> None:
 
 def test_demo_loader_is_idempotent(session: Any, client: Any) -> None:
     from keys.crypto import MasterKey
-    from registry.demo import load_demo
-    from registry.demo_lookup import load_demo_lookup
+    from registry.demo.lookup import load_demo_lookup
+    from registry.demo.service import load_demo
 
     master = MasterKey.from_b64(MASTER_B64)
     session.commit()
@@ -126,7 +126,7 @@ def test_demo_loader_is_idempotent(session: Any, client: Any) -> None:
         "+842438234567",
         "thiduakhenthuongvn.org.vn",
     ]
-    from registry import livecode
+    from registry.livecode import service as livecode
 
     assert all(livecode.is_enrolled(session, f"TTTT-00{n}") for n in range(1, 6))
     again = load_demo_lookup(session, master, now=NOW, actor="test")
@@ -141,8 +141,8 @@ def test_demo_loader_enrols_each_demo_staff_member_once(session: Any) -> None:
     from conftest import add_person
 
     from keys.crypto import MasterKey
-    from registry.demo import DEMO_STAFF
-    from registry.demo_lookup import load_demo_lookup
+    from registry.demo.data import DEMO_STAFF
+    from registry.demo.lookup import load_demo_lookup
 
     for code, name, *_ in DEMO_STAFF:
         add_person(session, code, name)

@@ -5,7 +5,7 @@ root, inputs (URL, image, text file), and the library API."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from keys import jose
 from keys import service as key_service
+from keys.contract import STAFF_TYP
 from keys.crypto import MasterKey
 from keys.models import KeyPurpose
-from registry import channels, qr
-from registry.credentials import ASSIGNMENT_TYP, STAFF_TYP
-from registry.models import StaffStatus
-from verify import tokens
+from registry import qr
+from registry.channels import service as channels
+from registry.staff.models import StaffStatus
 from verify.client import (
     InputError,
     NoServerError,
@@ -33,10 +33,12 @@ from verify.client import (
 from verify.client import documents as docs
 from verify.client import verifier as client_verifier
 from verify.client.errors import ClientError
+from verify.verification import service as tokens
 
 
-def real_now() -> datetime:
-    return datetime.now(UTC)
+def app_now() -> datetime:
+    moment: datetime = NOW  # where the app's clock stands
+    return moment
 
 
 @pytest.fixture()
@@ -52,6 +54,7 @@ def make_verifier(transport, tmp_path):
         kw.setdefault("cache_dir", tmp_path / "cache")
         if "trust" not in kw:
             kw.setdefault("tofu", True)  # these tests pin the root on first use, explicitly
+        kw.setdefault("clock", lambda: NOW)  # the app's clock stands there too
         return Verifier(BASE_URL, fetcher=fetcher, **kw)
 
     return build
@@ -68,16 +71,24 @@ def _signed(session: Session, master: MasterKey, claims: dict[str, Any], typ: st
 
 
 def test_constants_match_the_server():
-    from verify import roster
-    from verify.views import STATUS_LIST_MAX_AGE
+    """The client and the server read the wire contract from one place, keys.contract;
+    what each side keeps of its own still agrees."""
+    from keys import contract
+    from verify.client import sync as client_sync
+    from verify.documents import roster
+    from verify.documents.service import STATUS_LIST_MAX_AGE
 
-    assert client_verifier.STAFF_TYP == STAFF_TYP
-    assert client_verifier.ASSIGNMENT_TYP == ASSIGNMENT_TYP
-    assert client_verifier.MAX_INPUT_CHARS == tokens.MAX_INPUT_CHARS
-    assert docs.KEYSET_TYP == key_service.KEYSET_TYP
-    assert docs.ROSTER_TYP == roster.ROSTER_TYP
-    assert docs.ROSTER_PATH == roster.ROSTER_PATH
-    assert docs.ROOT_KEY_PATH == roster.ROOT_KEY_PATH
+    shared = {
+        client_verifier: ("STAFF_TYP", "ASSIGNMENT_TYP", "MAX_PRESENTED_CHARS"),
+        tokens: ("MAX_PRESENTED_CHARS", "STAFF_TYP", "ASSIGNMENT_TYP"),
+        docs: ("KEYSET_TYP", "ROSTER_TYP", "STATUS_LIST_TYP"),
+        key_service: ("KEYSET_TYP",),
+        client_sync: ("ROSTER_PATH", "ROOT_KEY_PATH", "KEYSET_PATH", "JWKS_PATH", "STATUS_LIST_PATH"),
+        roster: ("ROSTER_TYP", "ROSTER_PATH"),
+    }
+    for module, names in shared.items():
+        for name in names:
+            assert vars(module)[name] is getattr(contract, name), (module.__name__, name)
     assert {s.value for s in StaffStatus} == docs.STAFF_STATES
     assert {k.value for k in channels.CONTACT_ORDER} == docs.CHANNEL_KINDS
     assert (docs.MAX_CHANNEL_VALUE, docs.MAX_CHANNEL_LABEL) == (channels.MAX_STORED, channels.MAX_LABEL)
@@ -100,7 +111,7 @@ def test_constants_match_the_server():
 )
 def test_token_extraction_matches_the_server(text):
     # one rule for both sides: the client calls the server's own function
-    from verify import claims
+    from verify.core import claims
 
     assert client_verifier.extract_token is claims.extract_token
     assert claims.extract_token(text) == claims.extract_token(f"  {text}  ")
@@ -132,12 +143,12 @@ def test_client_and_server_agree_on_every_claim_shape(
     session, master, signing_key, make_verifier, label, changes, drop
 ):
     add_person(session)
-    base = _claims(issue(session, master, now=real_now()).token)
+    base = _claims(issue(session, master, now=app_now()).token)
     claims = {**base, **(changes or {})}
     for name in drop:
         claims.pop(name)
     token = _signed(session, master, claims)
-    server = tokens.verify_token(session, token, issuer=BASE_URL, now=real_now())
+    server = tokens.verify_token(session, token, issuer=BASE_URL, now=app_now())
     client = make_verifier().verify(token)
     assert client.verdict is server.verdict, label
     if label == "unchanged":
@@ -161,7 +172,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("label", "text"), HOSTILE, ids=[h[0] for h in HOSTILE])
 def test_hostile_input_is_malformed_without_touching_the_network(tmp_path, label, text):
-    verifier = Verifier(BASE_URL, cache_dir=tmp_path, offline=True)
+    verifier = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path, offline=True)
     result = verifier.verify(text)
     assert result.verdict is Verdict.MALFORMED, label
     assert result.exit_code == 1
@@ -170,7 +181,7 @@ def test_hostile_input_is_malformed_without_touching_the_network(tmp_path, label
 
 def test_header_tricks_never_fetch_keys_from_the_token(session, master, signing_key, make_verifier, transport):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     head, payload, sig = token.split(".")
     header = json.loads(jose.b64url_decode(head))
     for extra in ({"jku": "https://mao-danh.example/jwks.json"}, {"x5u": "https://mao-danh.example/c.pem"}):
@@ -185,7 +196,7 @@ def test_header_tricks_never_fetch_keys_from_the_token(session, master, signing_
 
 def test_trust_on_first_use_then_a_changed_root_is_refused(session, master, signing_key, make_verifier):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     first = make_verifier()
     report = first.sync()
     root = key_service.active_key(session, KeyPurpose.ROOT)
@@ -195,13 +206,13 @@ def test_trust_on_first_use_then_a_changed_root_is_refused(session, master, sign
     assert again.sync().newly_pinned is False
     assert again.notices == []
 
-    new_root, _old = key_service.rotate_key(session, master, now=real_now(), purpose=KeyPurpose.ROOT)
+    new_root, _old = key_service.rotate_key(session, master, now=app_now(), purpose=KeyPurpose.ROOT)
     session.commit()
     with pytest.raises(RootChangedError) as refused:
         make_verifier().sync()
     assert refused.value.code == "root_changed"
     with pytest.raises(RootChangedError):  # online checks refresh the key set, and refuse it too
-        make_verifier(clock=lambda: real_now() + timedelta(minutes=10)).verify(token)
+        make_verifier(clock=lambda: app_now() + timedelta(minutes=10)).verify(token)
     assert make_verifier(offline=True).verify(token).verdict is Verdict.VALID  # the cache stays trusted
 
     # the Board's new letter gives the new thumbprint: the pin moves, and says so
@@ -213,7 +224,7 @@ def test_trust_on_first_use_then_a_changed_root_is_refused(session, master, sign
 
 def test_a_wrong_trusted_thumbprint_refuses_the_first_sync(session, master, signing_key, make_verifier, tmp_path):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     _private, other = foreign_key()
     with pytest.raises(RootChangedError):
         make_verifier(trust=other).sync()
@@ -229,7 +240,7 @@ def test_a_wrong_trusted_thumbprint_refuses_the_first_sync(session, master, sign
 
 def test_inputs_url_card_image_and_text_file(session, master, signing_key, make_verifier, tmp_path):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     url = f"{BASE_URL}/v/{token}"
     card = tmp_path / "card.png"
     card.write_bytes(qr.png(url))
@@ -257,7 +268,7 @@ def test_inputs_url_card_image_and_text_file(session, master, signing_key, make_
 
 def test_library_result_and_json_are_stable(session, master, signing_key, make_verifier):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     result = make_verifier().verify(token)
     assert isinstance(result, VerificationResult)
     assert result.valid and result.exit_code == 0 and result.kind == "staff"
@@ -303,7 +314,7 @@ def test_library_result_and_json_are_stable(session, master, signing_key, make_v
 
 def test_online_refreshes_only_what_is_out_of_date(session, master, signing_key, make_verifier, transport, tmp_path):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     _fetcher, adapter = transport
     make_verifier().sync()
     adapter.calls.clear()
@@ -325,10 +336,10 @@ def test_online_refreshes_only_what_is_out_of_date(session, master, signing_key,
 def test_a_new_list_or_key_is_fetched_online_but_not_offline(session, master, signing_key, make_verifier):
     add_person(session)
     make_verifier().sync()
-    key_service.rotate_key(session, master, now=real_now())
+    key_service.rotate_key(session, master, now=app_now())
     session.commit()
     # signed by a key made after the sync (iat has a one-second grain)
-    token = issue(session, master, now=real_now() + timedelta(seconds=2)).token
+    token = issue(session, master, now=app_now() + timedelta(seconds=2)).token
     with pytest.raises(NotSyncedError):
         make_verifier(offline=True).verify(token)  # a key unknown offline, the token newer than the key set...
     private, kid = foreign_key()
@@ -343,13 +354,13 @@ def test_without_a_server_or_a_sync_it_says_so(tmp_path, monkeypatch):
     with pytest.raises(NoServerError):
         Verifier("ftp://example.org", cache_dir=tmp_path)
     with pytest.raises(NotSyncedError) as exc:
-        Verifier(BASE_URL, cache_dir=tmp_path, offline=True).sync()
+        Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path, offline=True).sync()
     assert exc.value.code == "not_synced"
 
 
 def test_a_cache_edited_by_hand_proves_nothing(session, master, signing_key, make_verifier, tmp_path):
     add_person(session)
-    token = issue(session, master, now=real_now()).token
+    token = issue(session, master, now=app_now()).token
     make_verifier().sync()
     (state_file,) = (tmp_path / "cache" / "servers").glob("*.json")
     state = json.loads(state_file.read_text())
@@ -367,7 +378,7 @@ def test_an_unwritable_cache_is_a_clear_error(session, master, signing_key, make
     from verify.client.errors import CacheError
 
     add_person(session)
-    issue(session, master, now=real_now())
+    issue(session, master, now=app_now())
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     with pytest.raises(CacheError) as exc:

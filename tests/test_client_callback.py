@@ -2,7 +2,7 @@
 phone and email only beside ``valid`` for an active person; for every other verdict,
 and always for a departed person, the Centre's official channels, which the signed
 roster now carries. The library, its JSON and the command line (English, Vietnamese,
-``--json``) follow the server's one rule (``verify.callback``) and give the same
+``--json``) follow the server's one rule (``verify.core.callback``) and give the same
 contacts as the server's own answer."""
 
 from __future__ import annotations
@@ -12,27 +12,29 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import BASE_URL, ROOT, add_person, issue
+from conftest import BASE_URL, NOW, ROOT, add_person, issue
 from helpers_client import flask_fetcher
 
 from keys import service as key_service
 from keys.models import KeyPurpose
-from registry import channels, credentials
-from registry.demo_lookup import DEMO_CHANNELS
-from registry.models import CredentialStatus, StaffStatus
-from registry.staff import change_status
-from verify import callback
+from registry.channels import service as channels
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialStatus
+from registry.demo.data import DEMO_CHANNELS
+from registry.staff.models import StaffStatus
+from registry.staff.service import change_status
 from verify.client import Verdict, VerificationResult, Verifier
 from verify.client import words as client_words
 from verify.client.cli import main
 from verify.client.i18n import translator
+from verify.core import callback
 
 PHONE = "0912 345 678"
 # every way the person's number may be written, and its digits without any prefix
@@ -67,14 +69,14 @@ def assert_centre_contacts(text: str) -> None:
 @pytest.fixture()
 def centre(session: Any) -> Any:
     for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=datetime.now(UTC))
+        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
     session.commit()
     return session
 
 
 def card_of(session: Any, master: Any, case: str) -> str:
     """TTTT-001's card (phone 0912 345 678, email duc.nv@tdkt.gov.vn) in ``case``."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = NOW
     add_person(session, phone="" if case == "no_contacts" else PHONE, email="" if case == "no_contacts" else EMAIL)
     if case == "expired":
         return str(issue(session, master, now=now - timedelta(days=3), days=1).token)
@@ -89,13 +91,13 @@ def card_of(session: Any, master: Any, case: str) -> str:
 
 
 @pytest.fixture()
-def synced(app: Any, centre: Any, signing_key: Any, tmp_path: Path) -> Any:
+def synced(app: Any, centre: Any, signing_key: Any, tmp_path: Path, clock: Any) -> Any:
     """A verifier for the app, pinned to its root with the Board's thumbprint."""
 
     def build() -> Verifier:
         fetcher, _adapter = flask_fetcher(app, BASE_URL)
         root = key_service.active_key(centre, KeyPurpose.ROOT).kid
-        return Verifier(BASE_URL, cache_dir=tmp_path / "cache", fetcher=fetcher, trust=root)
+        return Verifier(BASE_URL, cache_dir=tmp_path / "cache", fetcher=fetcher, trust=root, clock=clock)
 
     return build
 
@@ -108,7 +110,7 @@ def server_answer(client: Any, token: str) -> dict[str, Any]:
 
 def run(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), environ={}, stdout=out, stderr=err)
+    code = main(list(args), environ={}, now=lambda: NOW, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -235,23 +237,25 @@ def test_the_command_line_imports_no_registry(centre: Any, master: Any, synced: 
     neither the registry nor Flask nor a database."""
     valid = card_of(centre, master, "valid")
     add_person(centre, "TTTT-002", "Trần Thị Minh Hằng", phone="0983 456 712", email="hang.ttm@tdkt.gov.vn")
-    expired = str(issue(centre, master, "TTTT-002", now=datetime.now(UTC) - timedelta(days=3), days=1).token)
+    expired = str(issue(centre, master, "TTTT-002", now=NOW - timedelta(days=3), days=1).token)
     synced().sync()
     cache = str(tmp_path / "cache")
     code = (
         "import io, sys\n"
+        "from datetime import datetime\n"
         "from verify.client.cli import main\n"
         "common = ['--server', sys.argv[3], '--cache-dir', sys.argv[4], '--offline', '--lang', 'en']\n"
         "out = io.StringIO()\n"
-        "assert main([sys.argv[1], *common], environ={}, stdout=out, stderr=io.StringIO()) == 0\n"
-        "assert main([sys.argv[2], *common], environ={}, stdout=out, stderr=io.StringIO()) == 1\n"
+        "now = lambda: datetime.fromisoformat(sys.argv[5])\n"
+        "assert main([sys.argv[1], *common], environ={}, now=now, stdout=out, stderr=io.StringIO()) == 0\n"
+        "assert main([sys.argv[2], *common], environ={}, now=now, stdout=out, stderr=io.StringIO()) == 1\n"
         "print(out.getvalue())\n"
         "roots = ('registry', 'flask', 'sqlalchemy', 'psycopg', 'werkzeug')\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in roots)\n"
         "assert loaded == [], loaded\n"
     )
     done = subprocess.run(  # our own interpreter
-        [sys.executable, "-c", code, valid, expired, BASE_URL, cache],
+        [sys.executable, "-c", code, valid, expired, BASE_URL, cache, NOW.isoformat()],
         cwd=ROOT,
         capture_output=True,
         text=True,

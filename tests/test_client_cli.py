@@ -19,7 +19,6 @@ from conftest import ROOT
 from helpers_client import free_port, run_cli
 
 from verify.client import cli
-from verify.client import words as client_words
 from verify.client.i18n import CATALOG, choose_lang, translator
 
 ERROR_KEYS = [
@@ -250,8 +249,8 @@ def test_the_client_needs_neither_flask_nor_a_database():
         "from verify.client import Verifier\n"
         "from verify.client.cli import main\n"
         "import verify.__main__\n"
-        "from verify.agency import agency_matcher\n"
-        "from verify.qrdecode import decode_qr\n"
+        "from verify.core.agency import agency_matcher\n"
+        "from verify.core.qrdecode import decode_qr\n"
         "agency_matcher('nghean.gov.vn')\n"
         "main(['--help'])\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'psycopg', 'werkzeug'))\n"
@@ -262,24 +261,24 @@ def test_the_client_needs_neither_flask_nor_a_database():
 
 
 def test_verdict_words_are_the_web_pages_words(app):
-    """The client says what the verdict page says, in both languages."""
+    """The client says what the verdict page says, in both languages, for every
+    verdict: both show the one text of verify.core.texts, each through its catalog."""
     from babel.messages.pofile import read_po
     from flask_babel import force_locale
 
-    from verify import messages
-    from verify.verdicts import Verdict
+    from registry.platform.i18n import translate
+    from verify.client import output
+    from verify.core import texts
+    from verify.core.verdicts import Verdict
 
     with (ROOT / "translations/core/vi/LC_MESSAGES/messages.po").open("rb") as fh:
         web = {m.id: m.string for m in read_po(fh) if m.id}
     vi = translator("vi")
+    assert vars(output)["HEADLINES"] is texts.HEADLINES and vars(output)["EXPLANATIONS"] is texts.EXPLANATIONS
     for verdict in Verdict:
-        if verdict is Verdict.FOREIGN_SITE:
-            continue  # the client's own words, which name the foreign site (test_client_foreign.py)
-        for client_table, web_table in (
-            (client_words.HEADLINES, messages.HEADLINES),
-            (client_words.EXPLANATIONS, messages.EXPLANATIONS),
-        ):
-            msgid = client_table[verdict]
+        for table in (texts.HEADLINES, texts.EXPLANATIONS):
+            msgid = table[verdict]
             with app.test_request_context("/?lang=en"), force_locale("en"):
-                assert str(web_table[verdict]) == msgid
-            assert vi(msgid) == web[msgid], msgid
+                assert translate(msgid) == msgid
+            with app.test_request_context("/?lang=vi"), force_locale("vi"):
+                assert translate(msgid) == web[msgid] == vi(msgid), msgid

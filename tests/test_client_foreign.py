@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import segno
-from conftest import BASE_URL, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher
 
 from keys import service as key_service
@@ -25,14 +24,14 @@ EVIL = f"https://{EVIL_HOST}"
 
 
 @pytest.fixture()
-def synced(app, session, master, signing_key, tmp_path):
+def synced(app, session, master, signing_key, tmp_path, clock):
     """(verifier, token, cache dir): a valid card, its server synced with the Board's thumbprint."""
     add_person(session)
-    token = issue(session, master, now=datetime.now(UTC)).token
+    token = issue(session, master, now=NOW).token
     fetcher, _adapter = flask_fetcher(app, BASE_URL)
     root = key_service.active_key(session, KeyPurpose.ROOT).kid
     cache = tmp_path / "cache"
-    verifier = Verifier(BASE_URL, cache_dir=cache, fetcher=fetcher, trust=root)
+    verifier = Verifier(BASE_URL, cache_dir=cache, fetcher=fetcher, trust=root, clock=clock)
     verifier.sync()
     return verifier, token, cache
 
@@ -107,7 +106,7 @@ def test_decided_on_what_was_presented_without_data_or_network(tmp_path):
 
 def run(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), environ={}, stdout=out, stderr=err)
+    code = main(list(args), environ={}, now=lambda: NOW, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -30,7 +31,7 @@ def server_verdict(url: str, token: str, agency: str | None) -> str:
 def test_every_verdict_online_like_the_server_then_offline(app, session, master, signing_key, database_url, tmp_path):
     cache = tmp_path / "cache"
     with live_server(database_url, tmp_path) as server:
-        cases = every_state(session, master, server.url)
+        cases = every_state(session, master, server.url, now=datetime.now(UTC))  # a live server: the wall clock
         card = tmp_path / "card.png"
         card.write_bytes(qr.png(f"{server.url}/v/{cases['valid'].token}"))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import random
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +15,7 @@ import pytest
 import requests
 import requests.adapters
 import segno
-from conftest import BASE_URL, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher, foreign_key, public_jwk_of, resign, run_cli
 from PIL import Image
 
@@ -53,13 +52,13 @@ def world(app: Any, session: Any, master: Any, signing_key: Any, tmp_path: Path)
     times out of any calendar signed by our active key, by a key since revoked
     (stolen) and by a foreign key."""
     add_person(session)
-    valid = issue(session, master, now=datetime.now(UTC)).token
+    valid = issue(session, master, now=NOW).token
     stolen = key_service.active_key(session)
     stolen_private = key_service.private_key(stolen, master)
     far = {"iat": FAR_FUTURE, "exp": FAR_FUTURE + 1}
     by_stolen = resign(valid, stolen_private, stolen.kid, **far)
-    key_service.rotate_key(session, master, now=datetime.now(UTC))
-    key_service.revoke_key(session, stolen.kid, now=datetime.now(UTC), reason="test: stolen")
+    key_service.rotate_key(session, master, now=NOW)
+    key_service.revoke_key(session, stolen.kid, now=NOW, reason="test: stolen")
     session.commit()
     active = key_service.active_key(session)
     active_private = key_service.private_key(active, master)
@@ -67,7 +66,7 @@ def world(app: Any, session: Any, master: Any, signing_key: Any, tmp_path: Path)
     fetcher, _adapter = flask_fetcher(app, BASE_URL)
     cache = tmp_path / "cache"
     root = key_service.active_key(session, KeyPurpose.ROOT).kid
-    Verifier(BASE_URL, cache_dir=cache, fetcher=fetcher, trust=root).sync()
+    Verifier(BASE_URL, clock=lambda: NOW, cache_dir=cache, fetcher=fetcher, trust=root).sync()
     return {
         "valid": resign(valid, active_private, active.kid),
         "cache": cache,
@@ -179,7 +178,7 @@ def test_the_command_line_answers_every_crafted_input_in_json(world, tmp_path, l
     given, code, word = cases[label]
     out, err = io.StringIO(), io.StringIO()
     args = [given, "--server", BASE_URL, "--cache-dir", str(world["cache"]), "--offline", "--json"]
-    status = main(args, environ={}, stdout=out, stderr=err)
+    status = main(args, now=lambda: NOW, environ={}, stdout=out, stderr=err)
     assert status == code, (out.getvalue(), err.getvalue())
     answer = json.loads(out.getvalue())
     assert answer["exit_code"] == code
@@ -190,12 +189,12 @@ def test_the_command_line_answers_every_crafted_input_in_json(world, tmp_path, l
     # and the same in words, in both languages
     for lang in ("en", "vi"):
         out, err = io.StringIO(), io.StringIO()
-        assert main([*args[:-1], "--lang", lang], environ={}, stdout=out, stderr=err) == code, lang
+        assert main([*args[:-1], "--lang", lang], now=lambda: NOW, environ={}, stdout=out, stderr=err) == code, lang
         assert out.getvalue() if code != 2 else err.getvalue()
 
 
 def test_the_library_raises_only_its_own_errors(world, tmp_path):
-    verifier = Verifier(BASE_URL, cache_dir=world["cache"], offline=True)
+    verifier = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=world["cache"], offline=True)
     for label, given, code, word in _cases(world, tmp_path):
         try:
             result = verifier.verify(given)
@@ -211,7 +210,7 @@ def test_the_library_raises_only_its_own_errors(world, tmp_path):
 
 
 def test_no_spelling_of_the_signature_but_its_own_is_valid(world):
-    verifier = Verifier(BASE_URL, cache_dir=world["cache"], offline=True)
+    verifier = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=world["cache"], offline=True)
     valid = world["valid"]
     head, payload, sig = valid.split(".")
     verdicts = {}
@@ -225,7 +224,7 @@ def test_no_spelling_of_the_signature_but_its_own_is_valid(world):
 def test_a_random_edit_of_a_token_is_never_valid(world):
     """A thousand random edits (h11d runs ten thousand): a verdict other than valid,
     or a ClientError; never anything else."""
-    verifier = Verifier(BASE_URL, cache_dir=world["cache"], offline=True)
+    verifier = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=world["cache"], offline=True)
     token = world["valid"]
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ %\x00é"
     rng = random.Random(11)
@@ -318,7 +317,7 @@ NESTED = b"[" * 50_000 + b"]" * 50_000  # past the JSON parser's recursion limit
     ids=["root key", "key set"],
 )
 def test_deeply_nested_json_from_the_network_is_an_invalid_response(tmp_path, bodies):
-    verifier = Verifier(BASE_URL, cache_dir=tmp_path, tofu=True, fetcher=_answering(bodies))
+    verifier = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path, tofu=True, fetcher=_answering(bodies))
     with pytest.raises(InvalidResponseError):
         verifier.sync()
 
@@ -327,4 +326,4 @@ def test_a_cache_file_of_deeply_nested_json_is_an_empty_cache(world):
     (state_file,) = (world["cache"] / "servers").glob("*.json")
     state_file.write_bytes(NESTED)
     with pytest.raises(NotSyncedError):
-        Verifier(BASE_URL, cache_dir=world["cache"], offline=True).verify(world["valid"])
+        Verifier(BASE_URL, clock=lambda: NOW, cache_dir=world["cache"], offline=True).verify(world["valid"])

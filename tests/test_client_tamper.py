@@ -27,8 +27,8 @@ from keys import jose, statuslist
 from keys import service as key_service
 from keys.crypto import MasterKey
 from keys.models import KeyPurpose
-from registry.credentials import change_status, issue_credential
-from registry.models import CredentialStatus
+from registry.credentials.models import CredentialStatus
+from registry.credentials.service import change_status, issue_credential
 from verify.client import ClientError, Verifier
 from verify.client.cli import main
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import requests
 import requests.adapters
 import requests.structures
-from conftest import BASE_URL, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher, foreign_key, free_port
 
 from keys import jose
@@ -45,7 +45,7 @@ def parsable_token() -> str:
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), environ=env or {}, stdout=out, stderr=err)
+    code = main(list(args), now=lambda: NOW, environ=env or {}, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -53,9 +53,9 @@ def test_a_first_sync_without_a_thumbprint_or_tofu_is_refused_before_any_request
     session, master, signing_key, transport, tmp_path
 ):
     add_person(session)
-    token = issue(session, master, now=datetime.now(UTC)).token
+    token = issue(session, master, now=NOW).token
     fetcher, adapter = transport
-    verifier = Verifier(BASE_URL, cache_dir=tmp_path, fetcher=fetcher)
+    verifier = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path, fetcher=fetcher)
     with pytest.raises(TrustRequiredError) as refused:
         verifier.sync()
     assert refused.value.code == "trust_required"
@@ -67,13 +67,15 @@ def test_a_first_sync_without_a_thumbprint_or_tofu_is_refused_before_any_request
 
     # with the thumbprint, or with consent to trust on first use, it goes ahead
     root = key_service.active_key(session, KeyPurpose.ROOT).kid
-    assert Verifier(BASE_URL, cache_dir=tmp_path / "a", fetcher=fetcher, trust=root).verify(token).valid
-    tofu = Verifier(BASE_URL, cache_dir=tmp_path / "b", fetcher=fetcher, tofu=True)
+    assert (
+        Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path / "a", fetcher=fetcher, trust=root).verify(token).valid
+    )
+    tofu = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path / "b", fetcher=fetcher, tofu=True)
     report = tofu.sync()
     assert report.root_source == "tofu" and report.newly_pinned and report.root_thumbprint == root
     assert tofu.notices[0][0].startswith("TRUST ON FIRST USE (--tofu)")
     # once pinned, later runs need neither
-    assert Verifier(BASE_URL, cache_dir=tmp_path / "b", fetcher=fetcher).verify(token).valid
+    assert Verifier(BASE_URL, clock=lambda: NOW, cache_dir=tmp_path / "b", fetcher=fetcher).verify(token).valid
 
 
 @pytest.mark.parametrize(
@@ -213,24 +215,24 @@ def test_a_304_to_our_own_if_none_match_counts(answered):
 
 def test_the_cached_status_list_is_named_only_within_its_ttl(session, master, signing_key, transport, tmp_path):
     add_person(session)
-    token = issue(session, master, now=datetime.now(UTC)).token
+    token = issue(session, master, now=NOW).token
     fetcher, adapter = transport
     cache = tmp_path / "cache"
     root = key_service.active_key(session, KeyPurpose.ROOT).kid
-    Verifier(BASE_URL, cache_dir=cache, fetcher=fetcher, trust=root).sync()
+    Verifier(BASE_URL, clock=lambda: NOW, cache_dir=cache, fetcher=fetcher, trust=root).sync()
     (state_file,) = (cache / "servers").glob("*.json")
     etag = json.loads(state_file.read_text())["status_lists"]["1"]["etag"]
     assert etag
 
     adapter.conditions.clear()
-    assert Verifier(BASE_URL, cache_dir=cache, fetcher=fetcher).verify(token).valid
+    assert Verifier(BASE_URL, clock=lambda: NOW, cache_dir=cache, fetcher=fetcher).verify(token).valid
     assert adapter.conditions == [("/api/v1/status-lists/1", etag)]  # fresh: revalidated, and not modified
 
     # the same list, signed two hours ago (past its one-hour ttl, within its day)
     state = json.loads(state_file.read_text())
     cached = state["status_lists"]["1"]
     claims = json.loads(jose.b64url_decode(cached["body"].split(".")[1]))
-    then = int((datetime.now(UTC) - timedelta(hours=2)).timestamp())
+    then = int((NOW - timedelta(hours=2)).timestamp())
     signer = key_service.active_key(session)
     cached["body"] = jose.sign(
         {"alg": "EdDSA", "typ": "statuslist+jwt", "kid": signer.kid},
@@ -239,7 +241,7 @@ def test_the_cached_status_list_is_named_only_within_its_ttl(session, master, si
     )
     state_file.write_text(json.dumps(state))
     adapter.conditions.clear()
-    result = Verifier(BASE_URL, cache_dir=cache, fetcher=fetcher).verify(token)
+    result = Verifier(BASE_URL, clock=lambda: NOW, cache_dir=cache, fetcher=fetcher).verify(token)
     assert result.verdict is Verdict.VALID
     assert adapter.conditions == [("/api/v1/status-lists/1", None)]  # fetched afresh, no copy named
     fresh = json.loads(state_file.read_text())["status_lists"]["1"]["body"]

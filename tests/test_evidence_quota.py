@@ -16,18 +16,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import app_config
+from conftest import NOW, app_config
 from flask import Flask
 from helpers_reports import evidence_files, form_data, valid_report
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app import create_app, dispose_engines
-from registry.web import VN_TZ
-from verify import evidence, evidence_quota
-from verify.evidence import Upload
-from verify.models import EvidenceQuota, Report, ReportFile
-from verify.reports import submit_report, validate_report
+from app import create_app
+from keys.contract import VN_TZ
+from registry.platform.db import dispose_engines
+from verify.errors import EvidenceError
+from verify.reports import evidence
+from verify.reports import quota as evidence_quota
+from verify.reports.evidence import Upload
+from verify.reports.intake import submit_report
+from verify.reports.models import EvidenceQuota, Report, ReportFile
+from verify.reports.validation import validate_report
 
 KB = 1024
 ONE_MB_QUOTA = {"EVIDENCE_QUOTA_PER_ADDRESS_MB": 1}
@@ -118,25 +122,21 @@ def test_the_form_in_english(client: Any) -> None:
 
 
 @pytest.mark.parametrize("app", [ONE_MB_QUOTA], indirect=True)
-def test_the_allowance_is_new_each_day_in_viet_nam(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import verify.reports_views
-
-    monkeypatch.setattr(verify.reports_views, "now", lambda: datetime(2026, 12, 5, 16, 59, tzinfo=UTC))  # 23:59
+def test_the_allowance_is_new_each_day_in_viet_nam(client: Any, clock: Any) -> None:
+    clock.at = datetime(2026, 12, 5, 16, 59, tzinfo=UTC)  # 23:59
     assert post_report(client, 900 * KB).status_code == 201
     refused = post_report(client, 900 * KB)
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "60"
-    monkeypatch.setattr(verify.reports_views, "now", lambda: datetime(2026, 12, 5, 17, 0, tzinfo=UTC))  # 00:00
+    clock.at = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)  # 00:00
     assert post_report(client, 900 * KB).status_code == 201
 
 
 @pytest.mark.parametrize("app", [ONE_MB_QUOTA], indirect=True)
-def test_past_days_are_forgotten(client: Any, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    import verify.reports_views
-
-    monkeypatch.setattr(verify.reports_views, "now", lambda: datetime(2026, 12, 4, 3, 0, tzinfo=UTC))
+def test_past_days_are_forgotten(client: Any, session: Session, clock: Any) -> None:
+    clock.at = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
     post_report(client, 100 * KB)
-    monkeypatch.setattr(verify.reports_views, "now", lambda: datetime(2026, 12, 5, 3, 0, tzinfo=UTC))
+    clock.at = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
     post_report(client, 100 * KB, address="10.9.9.9")
     session.expire_all()
     assert [str(d) for d in session.scalars(select(EvidenceQuota.day))] == ["2026-12-05"]
@@ -151,7 +151,7 @@ def test_the_database_holds_a_keyed_hash_not_the_address(client: Any, session: S
     assert not any(HANOI in value for value in rows[0])
     key = rows[0][0]
     assert re.fullmatch(r"[0-9a-f]{64}", key)
-    day = datetime.now(UTC).astimezone(VN_TZ).date()
+    day = NOW.astimezone(VN_TZ).date()
     assert key == evidence_quota.network_key(b"test-secret-key-not-for-production", HANOI, day)
     assert key != evidence_quota.network_key(b"another secret", HANOI, day)
 
@@ -251,7 +251,7 @@ def test_two_reports_at_once_cannot_both_squeeze_under_the_limit(app: Flask, tmp
                 submit_report(session, data, files, evidence_folder=folder, source="api", now=moment, quota=quota)
                 session.commit()
                 outcomes["second"] = "stored"
-            except evidence.EvidenceError as exc:
+            except EvidenceError as exc:
                 session.rollback()
                 outcomes["second"] = exc.code
 

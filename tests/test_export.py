@@ -11,7 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from helpers_reports import valid_report
 
-from verify.cli import CSV_COLUMNS
+from verify.reports.export import CSV_COLUMNS
 
 
 def _submit(client: FlaskClient, **overrides: Any) -> str:

@@ -1,4 +1,4 @@
-"""GET /api/v1/verify answered below Flask (verify/fastpath.py) gives exactly what the
+"""GET /api/v1/verify answered below Flask (verify/verification/fastpath.py) gives exactly what the
 Flask view gives: the same status, headers and JSON for every verdict, and every
 request outside the plain case still goes to the view."""
 
@@ -7,27 +7,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BASE_URL, app_config
+from conftest import BASE_URL, NOW, app_config
 from flask import Flask
 from helpers_client import every_state
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.test import TestResponse
 
-from app import create_app, dispose_engines
+from app import create_app
 from keys.crypto import MasterKey
-from keys.db import read_with_retry
 from keys.errors import KeysError
 from keys.jose import b64url_decode
 from registry import queries
-from registry.staff import get_staff, set_photo
-from verify.fastpath import FastVerify
+from registry.platform.db import dispose_engines, read_with_retry
+from registry.platform.prepared import PreparedRead
+from registry.staff.photos import set_photo
+from registry.staff.service import get_staff
+from verify.verification.fastpath import FastVerify
 
 VIEW = "verify.api_verify"
 
@@ -76,7 +78,7 @@ def comparable(resp: TestResponse) -> tuple[int, list[tuple[str, str]], Any]:
         body = json.loads(body)
         if isinstance(body, dict) and "checked_at" in body:
             checked = datetime.fromisoformat(body.pop("checked_at"))
-            assert abs(datetime.now(UTC) - checked) < timedelta(minutes=1)
+            assert abs(NOW - checked) < timedelta(minutes=1)
     return resp.status_code, sorted(resp.headers.items()), body
 
 
@@ -88,7 +90,7 @@ def test_the_fast_path_is_in_front_of_flask(app: Flask, flask_only: Flask) -> No
 def test_every_verdict_is_answered_alike_and_below_flask(
     app: Flask, flask_only: Flask, session: Any, master: MasterKey, signing_key: Any, view_calls: list[str]
 ) -> None:
-    cases = every_state(session, master, BASE_URL)
+    cases = every_state(session, master, BASE_URL, now=NOW)
     set_photo(get_staff(session, "TTTT-002"), b"\xff\xd8\xff\xe0 a photo", "image/jpeg")  # photo_url is set
     session.commit()
     fast, slow = app.test_client(), flask_only.test_client()
@@ -110,7 +112,7 @@ def test_every_verdict_is_answered_alike_and_below_flask(
 def test_expect_and_repeated_parameters_read_as_flask_reads_them(
     app: Flask, flask_only: Flask, session: Any, master: MasterKey, signing_key: Any, view_calls: list[str]
 ) -> None:
-    cases = every_state(session, master, BASE_URL)
+    cases = every_state(session, master, BASE_URL, now=NOW)
     card, letter = cases["valid"].token, cases["assignment_valid"].token
     queries_ = [
         [("token", card), ("expect", "credential")],
@@ -134,7 +136,7 @@ def test_expect_and_repeated_parameters_read_as_flask_reads_them(
 def test_requests_outside_the_plain_case_go_on_to_flask(
     app: Flask, flask_only: Flask, session: Any, master: MasterKey, signing_key: Any, view_calls: list[str]
 ) -> None:
-    token = every_state(session, master, BASE_URL)["valid"].token
+    token = every_state(session, master, BASE_URL, now=NOW)["valid"].token
     plain = urlencode({"token": token})
     fast, slow = app.test_client(), flask_only.test_client()
     requests: list[tuple[str, dict[str, Any]]] = [
@@ -198,7 +200,7 @@ def test_security_headers_and_hsts_on_the_fast_path(database_url: str, tmp_path:
 def test_a_failure_below_flask_is_answered_by_the_view(
     app: Flask, session: Any, master: MasterKey, signing_key: Any, view_calls: list[str], monkeypatch: Any
 ) -> None:
-    token = every_state(session, master, BASE_URL)["valid"].token
+    token = every_state(session, master, BASE_URL, now=NOW)["valid"].token
 
     def down(self: FastVerify, params: dict[str, str]) -> bytes:
         raise OperationalError("SELECT", {}, Exception("the database went away"))
@@ -212,7 +214,7 @@ def test_a_failure_below_flask_is_answered_by_the_view(
 def test_the_prepared_read_gives_the_rows_sqlalchemy_gives(
     app: Flask, session: Any, master: MasterKey, signing_key: Any
 ) -> None:
-    cases = every_state(session, master, BASE_URL)
+    cases = every_state(session, master, BASE_URL, now=NOW)
     pairs = [("missing-kid", "missing-jti"), (signing_key.kid, "missing-jti")]
     for case in cases.values():
         try:
@@ -222,7 +224,7 @@ def test_the_prepared_read_gives_the_rows_sqlalchemy_gives(
         pairs.append((header["kid"], claims["jti"]))
     engine = app.extensions["chinhdanh.read_engine"]
     with engine.connect() as conn:
-        prepared = queries.PreparedRead.compile(queries._VERIFY_QUERY, conn.dialect)
+        prepared = PreparedRead.compile(queries._VERIFY_QUERY, conn.dialect)
         found = 0
         for kid, jti in pairs:
             want = conn.execute(queries._VERIFY_QUERY, {"kid": kid, "jti": jti}).first()
@@ -268,7 +270,7 @@ def test_verification_survives_the_server_dropping_every_connection(
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("needs TEST_DATABASE_URL pointing at PostgreSQL (a server that can drop connections)")
-    token = every_state(session, master, BASE_URL)["valid"].token
+    token = every_state(session, master, BASE_URL, now=NOW)["valid"].token
     engine = app.extensions["chinhdanh.read_engine"]
     kid = signing_key.kid
     client = app.test_client()

@@ -17,9 +17,11 @@ from PIL import Image
 from test_fastpath import VIEW, both_paths, comparable
 from test_photo import photograph
 
-from app import ConfigError, create_app
-from registry import credentials
-from registry.models import CredentialStatus
+from app import create_app
+from keys.contract import verification_url
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialStatus
+from registry.platform.config import ConfigError
 
 EVIL_HOST = "xacminh-thiduakhenthuong.vn.evil.example"
 EVIL = f"https://{EVIL_HOST}"
@@ -82,7 +84,7 @@ def test_the_photo_check_answers_foreign_site(client: Any, cred: Any) -> None:
 
 
 def test_the_photo_check_of_the_same_token_under_the_services_origin_is_valid(client: Any, cred: Any) -> None:
-    photo = card_photo(credentials.verification_url(BASE_URL, cred.token))
+    photo = card_photo(verification_url(BASE_URL, cred.token))
     api = client.post("/api/v1/verify/image", data={"image": (io.BytesIO(photo), "the-card.jpg")})
     assert api.json["verdict"] == "valid" and api.json["foreign_host"] is None
     page = client.post("/check-photo", data={"image": (io.BytesIO(photo), "the-card.jpg")})

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import segno
-from conftest import BASE_URL
+from conftest import BASE_URL, NOW
 from helpers_client import foreign_key
 from helpers_hostile import (
     ANY_TEXT,
@@ -128,7 +127,7 @@ def _may_be_valid(g: Genuine, source: str, header: Any, claims: Any, signing: st
         return False
     if any(claims.get(m) != g_claims[m] for m in ("iss", "sub", "jti")):
         return False
-    now = datetime.now(UTC).timestamp()
+    now = NOW.timestamp()
     exp, nbf = claims.get("exp"), claims.get("nbf", 0)
     return type(exp) is int and exp > now and type(nbf) is int and nbf <= now
 
@@ -273,7 +272,7 @@ def test_arbitrary_qr_text(
     fuzz_tally.run = "property run (QR text)"
     fuzz_tally.apart_what = "holding a genuine token: counted apart"
     text = data.draw(presented_texts(st.sampled_from([tokens.staff, tokens.assignment, *_forgeries(tokens)])))
-    monkeypatch.setattr("verify.public.decode_qr_bounded", lambda _data: text)
+    monkeypatch.setattr("verify.verification.photo.decode_qr_bounded", lambda _data: text)
 
     agency = data.draw(st.text(max_size=30))
 

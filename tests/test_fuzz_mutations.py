@@ -28,7 +28,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import BASE_URL
+from conftest import BASE_URL, NOW
 from helpers_client import flask_fetcher
 from helpers_hostile import JSON, Documented, Tally, genuine, verdict_of, verdict_path
 from helpers_mutations import Mutant, mutants
@@ -109,9 +109,9 @@ def test_mutation_run_client(
     every edit, online (through the app, no server) for every tenth."""
     _g, edits = mutation_set
     fetcher, _adapter = flask_fetcher(app, BASE_URL)
-    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
-    offline = Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, offline=True)
-    online = Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path)
+    Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
+    offline = Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path, offline=True)
+    online = Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path)
     tally = fuzz_tally
     tally.run = "mutation run (client)"
     tally.apart_what = "whitespace-only edits counted apart, all answered valid"

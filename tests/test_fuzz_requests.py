@@ -15,7 +15,7 @@ from helpers_reports import valid_report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.web import MAX_JSON_DEPTH
+from registry.platform.forms import MAX_JSON_DEPTH
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("fast_path_silent")]
 

@@ -8,14 +8,9 @@ import pytest
 from conftest import NOW
 from sqlalchemy.orm import Session
 
-from registry.normalize import parse_phone
-from verify.identifiers import (
-    impostor_record,
-    normalize_account,
-    normalize_identifiers,
-    normalize_link,
-)
-from verify.models import IdentifierKind, Report, ReportChannel, ReportIdentifier, ReportStatus
+from keys.text import parse_phone
+from verify.reports.identifiers import impostor_record, normalize_account, normalize_identifiers, normalize_link
+from verify.reports.models import IdentifierKind, Report, ReportChannel, ReportIdentifier, ReportStatus
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from conftest import BASE_URL, add_person, issue
+from conftest import BASE_URL, add_person, issue, pyjwt_leeway
 from helpers_server import serve
 
 from keys import jose
@@ -22,6 +22,7 @@ def test_pyjwt_verifies_credential_with_jwks_over_http(app, session, master, sig
             algorithms=["EdDSA"],
             issuer=BASE_URL,
             options={"require": ["exp", "iat", "iss", "sub", "jti"]},
+            leeway=pyjwt_leeway(),
         )
     assert claims["sub"] == "TTTT-001" and claims["name"] == "Nguyễn Văn Đức"
     header = jwt.get_unverified_header(cred.token)

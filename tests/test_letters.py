@@ -16,13 +16,16 @@ import pypdf
 import pytest
 from conftest import BASE_URL, add_person, issue
 from flask.testing import FlaskClient
-from helpers_assignments import AGENCY, DOMAIN, PURPOSE, assign, decode_qr, real_now
+from helpers_assignments import AGENCY, DOMAIN, PURPOSE, app_now, assign, decode_qr
 
 from keys import jose
-from registry import assignments
-from registry.models import CredentialStatus, StaffStatus
-from registry.staff import change_status as change_staff_status
-from verify import letter_pdf
+from keys.contract import VN_TZ
+from registry.assignments import letters
+from registry.assignments import pdf as letter_pdf
+from registry.assignments import service as assignments
+from registry.credentials.models import CredentialStatus
+from registry.staff.models import StaffStatus
+from registry.staff.service import change_status as change_staff_status
 
 TITLE = "Trưởng phòng Biên tập, Đặc san Thi đua Khen thưởng"
 UNIT = "Trung tâm Thông tin - Truyền thông, Ban Thi đua - Khen thưởng Trung ương"
@@ -33,7 +36,7 @@ def _person(session: Any) -> None:
 
 
 def _vn(moment: Any) -> str:
-    return str(moment.astimezone(assignments.VN_TZ).strftime("%d/%m/%Y"))
+    return str(moment.astimezone(VN_TZ).strftime("%d/%m/%Y"))
 
 
 def _flat(text: str) -> str:
@@ -43,7 +46,7 @@ def _flat(text: str) -> str:
 
 def _expected_texts(a: Any) -> list[str]:
     cred = a.credential
-    issued = cred.issued_at.astimezone(assignments.VN_TZ)
+    issued = cred.issued_at.astimezone(VN_TZ)
     month = f"{issued.month:02d}" if issued.month < 3 else str(issued.month)
     return [
         "BỘ NỘI VỤ",
@@ -189,7 +192,7 @@ def test_longest_fields_still_fit_one_page(client, session, master, signing_key)
         agency_domain="ubnd-thanhpho.hochiminhcity.gov.vn",
         channels=("phone:0987654321", "email:hang.ttm@tdkt.gov.vn", "zalo:0987654321", "phone:0243 843 1234"),
     )
-    letter = assignments.letter_record(a)
+    letter = letters.letter_record(a)
     url = f"{BASE_URL}/v/{a.credential.token}"
     size = letter_pdf.body_size(letter, url)
     assert size < letter_pdf.BODY_SIZES[0]  # it had to shrink, and did so instead of overflowing
@@ -249,7 +252,7 @@ def _tampered(token: str) -> str:
 @pytest.mark.parametrize("suffix", ["letter", "letter.pdf"])
 def test_no_letter_unless_in_force(client, session, master, signing_key, case, status, verdict, suffix):
     _person(session)
-    now = real_now()
+    now = app_now()
     a = assign(session, master, code="TTTT-002", now=now - timedelta(days=20) if case == "expired" else now, days=3)
     token = a.credential.token
     if case == "garbage":

@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import func, select
 
-from app import create_app, dispose_engines
-from registry import livecode
+from app import create_app
 from registry.errors import ValidationError
-from registry.models_lookup import LiveCodeFailure, LiveCodeSecret
+from registry.livecode import service as livecode
+from registry.livecode.models import LiveCodeFailure, LiveCodeSecret
+from registry.platform.db import dispose_engines
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()  # RFC 6238 appendix B, SHA-1
 # (Unix time, the RFC's 8-digit value). Six digits are the same HOTP truncated mod 10^6.
@@ -155,7 +156,7 @@ def test_five_wrong_codes_lock_even_the_right_one(staff: Any, master: Any) -> No
     assert (
         livecode.check_code(staff, master, "TTTT-001", foreign_code(RFC_SECRET, after), at=after).answer is Answer.VALID
     )
-    from registry.models import AuditEntry
+    from registry.audit.models import AuditEntry
 
     assert [e.action for e in staff.scalars(select(AuditEntry).where(AuditEntry.action.like("live_code.%")))] == [
         "live_code.enrol",
@@ -200,8 +201,8 @@ def test_malformed_input_is_refused_before_counting(
 
 
 def test_unknown_unenrolled_and_suspended_staff(staff: Any, master: Any) -> None:
-    from registry.models import StaffStatus
-    from registry.staff import change_status
+    from registry.staff.models import StaffStatus
+    from registry.staff.service import change_status
 
     assert livecode.check_code(staff, master, "TTTT-404", "123456", at=NOW).answer is Answer.UNKNOWN_STAFF
     assert livecode.check_code(staff, master, "TTTT-001", "123456", at=NOW).answer is Answer.UNKNOWN_STAFF
@@ -224,7 +225,7 @@ def enrolled(session: Any, master: Any) -> str:
 
 
 def now_code(secret: str) -> str:
-    return foreign_code(secret, datetime.now(UTC))
+    return foreign_code(secret, NOW)
 
 
 def test_api_valid_then_replay(client: Any, session: Any, master: Any) -> None:
@@ -250,7 +251,7 @@ def test_api_lock_message_says_until_when_and_what_to_do(client: Any, session: A
     body = client.post("/api/v1/live-code?lang=en", json={"staff_code": "TTTT-001", "code": right}).json
     assert body["answer"] == "locked"
     until = datetime.fromisoformat(body["locked_until"])
-    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
+    assert timedelta(minutes=14) < until - NOW <= timedelta(minutes=15)
     assert "call back on the official number" in body["message"]
     assert until.astimezone(livecode_tz()).strftime("%H:%M %d/%m/%Y") in body["message"]
 
@@ -355,13 +356,13 @@ def test_cli_enrol_json_and_png(runner: Any, session: Any, tmp_path: Path) -> No
     payload = json.loads(result.stdout)
     assert payload["staff_code"] == "TTTT-001"
     assert payload["otpauth_uri"].startswith("otpauth://totp/")
-    from verify.qrdecode import decode_qr
+    from verify.core.qrdecode import decode_qr
 
     assert decode_qr(png.read_bytes()) == payload["otpauth_uri"]
-    code = foreign_code(secret_of(payload["otpauth_uri"]), datetime.now(UTC))
+    code = foreign_code(secret_of(payload["otpauth_uri"]), NOW)
     from keys.crypto import MasterKey
 
-    check = livecode.check_code(session, MasterKey.from_b64(MASTER_B64), "TTTT-001", code, at=datetime.now(UTC))
+    check = livecode.check_code(session, MasterKey.from_b64(MASTER_B64), "TTTT-001", code, at=NOW)
     assert check.answer is Answer.VALID
 
 

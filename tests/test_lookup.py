@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from conftest import NOW, add_person
 
-from registry import channels
-from registry.models_lookup import ChannelKind
-from verify.lookup import lookup
+from registry.channels import service as channels
+from registry.channels.models import ChannelKind
+from verify.lookup.service import lookup
 
 CHANNELS = [
     (ChannelKind.EMAIL, "dienhinhtientien.tdkt@gmail.com", "Hộp thư nhận bài điển hình tiên tiến"),
@@ -204,8 +204,8 @@ def test_bad_queries_are_400(client, registry_data, q, field):
 
 
 def test_suspended_and_departed_staff(client, session, registry_data):
-    from registry.models import StaffStatus
-    from registry.staff import change_status
+    from registry.staff.models import StaffStatus
+    from registry.staff.service import change_status
 
     change_status(session, "TTTT-002", StaffStatus.SUSPENDED, actor="t", now=NOW, reason="test")
     change_status(session, "TTTT-005", StaffStatus.DEPARTED, actor="t", now=NOW, reason="test")
@@ -228,8 +228,8 @@ def _confirmed_report(
     account: str | None = None,
     when: datetime = NOW,
 ) -> None:
-    from verify.identifiers import normalize_identifiers
-    from verify.models import Report, ReportChannel, ReportIdentifier, ReportStatus
+    from verify.reports.identifiers import normalize_identifiers
+    from verify.reports.models import Report, ReportChannel, ReportIdentifier, ReportStatus
 
     report = Report(
         reference=f"BC-2026-{session.query(Report).count() + 1:06d}",
@@ -330,7 +330,8 @@ def test_namesakes_show_their_photo(client: Any, session: Any, registry_data: An
 
     from PIL import Image
 
-    from registry.staff import get_staff, set_photo
+    from registry.staff.photos import set_photo
+    from registry.staff.service import get_staff
 
     buf = io.BytesIO()
     Image.new("RGB", (96, 128), "#777").save(buf, "JPEG")

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import BASE_URL
+from conftest import BASE_URL, NOW
 from helpers_client import flask_fetcher, foreign_key
 from helpers_hostile import JSON, NESTED_DEEP, Documented, Genuine, forge, genuine, sign_raw, split, verdict_path
 from helpers_reports import valid_report
@@ -63,7 +63,9 @@ def hostile_tokens(g: Genuine) -> dict[str, tuple[str, str]]:
 
 def _answers(client: Any, token: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, str, Any]]:
     """(OpenAPI path, method, response) from every public endpoint that verifies."""
-    monkeypatch.setattr("verify.public.decode_qr_bounded", lambda _data: token)  # the photo "holds" the token
+    monkeypatch.setattr(
+        "verify.verification.photo.decode_qr_bounded", lambda _data: token
+    )  # the photo "holds" the token
     photo = {"image": (io.BytesIO(b"\x89PNG a card"), "card.png")}
     answers = {
         "GET /api/v1/verify": ("/api/v1/verify", "get", client.get("/api/v1/verify", query_string={"token": token})),
@@ -190,11 +192,11 @@ def test_the_offline_client_answers_a_forged_time_with_a_verdict(
     """A foreign key's token with an ``iat`` no datetime holds: read before any
     signature is checked, it raised OverflowError/ValueError out of the client."""
     fetcher, _adapter = flask_fetcher(app, BASE_URL)
-    Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
+    Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
     header, claims, _ = split(tokens.staff)
     private, kid = foreign_key()
     token = sign_raw({**header, "kid": kid}, {**claims, "iat": iat}, private)
-    offline = Verifier(BASE_URL, fetcher=fetcher, cache_dir=tmp_path, offline=True)
+    offline = Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path, offline=True)
     assert offline.verify(token).verdict is Verdict.UNKNOWN_KEY
 
 

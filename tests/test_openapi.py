@@ -18,7 +18,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from verify.openapi import has_operations, openapi_path
+from verify.api.openapi import has_operations, openapi_path
 
 # The public contract's JSON endpoints (DESIGN.md): each must be in the document.
 CONTRACT_PATHS = {
@@ -92,8 +92,8 @@ def test_document_loads_in_schemathesis(client: Any) -> None:
 def seeded_app(app: Flask) -> Iterator[Flask]:
     """The app with demo staff, keys, credentials, channels and live codes."""
     from keys.crypto import MasterKey
-    from registry.demo import load_demo
-    from registry.demo_lookup import load_demo_lookup
+    from registry.demo.lookup import load_demo_lookup
+    from registry.demo.service import load_demo
 
     session = app.extensions["chinhdanh.sessionmaker"]()
     master = MasterKey.from_b64(MASTER_B64)

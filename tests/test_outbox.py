@@ -11,24 +11,26 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from conftest import NOW
 from flask.testing import FlaskClient
 from helpers_reports import valid_report
 from sqlalchemy import select
 
-from verify import outbox
-from verify.models import OutboxMessage, OutboxStatus
+from registry.outbox import delivery as outbox
+from registry.outbox.models import OutboxMessage, OutboxStatus
 
 SECRET = "webhook-test-secret-ổn-định"
 
 
 def _t0() -> datetime:
-    """Just after the reports were written (they are stamped with the real clock)."""
-    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    """Just after the reports were written (the app's clock stamps them at NOW)."""
+    moment: datetime = NOW + timedelta(seconds=1)
+    return moment
 
 
 class Receiver:
@@ -213,7 +215,7 @@ def test_delivered_automatically_after_the_request(app, client, session, live_re
     assert _wait_for(lambda: len(live_receiver.accepted) == 1)
     assert live_receiver.accepted[f"report.created:{ref}"]["reference"] == ref
     headers, body = live_receiver.requests[0]
-    independent_check(headers, body, at=datetime.now(UTC))
+    independent_check(headers, body, at=NOW)
 
     def delivered() -> bool:
         session.expire_all()

@@ -11,8 +11,9 @@ from conftest import BASE_URL, NOW, add_person, issue
 from PIL import Image, ImageDraw
 from test_qrdecode import png_header_only
 
-from registry import credentials, qr
-from verify.qrdecode import MAX_IMAGE_BYTES
+from keys.contract import verification_url
+from registry import qr
+from verify.core.qrdecode import MAX_IMAGE_BYTES
 
 
 def card_png(url: str) -> Image.Image:
@@ -41,7 +42,7 @@ def photograph(card: Image.Image, *, scale: float, angle: float, fmt: str) -> by
 def card(session: Any, master: Any, signing_key: Any) -> Image.Image:
     add_person(session)
     cred = issue(session, master)
-    return card_png(credentials.verification_url(BASE_URL, cred.token))
+    return card_png(verification_url(BASE_URL, cred.token))
 
 
 @pytest.mark.parametrize(
@@ -64,8 +65,8 @@ def test_page_upload_shows_the_verdict(client: Any, card: Image.Image) -> None:
 
 
 def test_photo_of_a_revoked_card(client: Any, session: Any, card: Image.Image) -> None:
-    from registry.models import StaffStatus
-    from registry.staff import change_status
+    from registry.staff.models import StaffStatus
+    from registry.staff.service import change_status
 
     change_status(session, "TTTT-001", StaffStatus.DEPARTED, actor="t", now=NOW)
     session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from keys.errors import MalformedTokenError
-from verify.claims import Presented, origin, read_presented
+from verify.core.claims import Presented, origin, read_presented
 
 OWN = origin("https://xacminh.thiduakhenthuong.vn")
 T = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln"

@@ -9,7 +9,8 @@ import zxingcpp
 from conftest import BASE_URL, add_person, issue
 from PIL import Image
 
-from registry import credentials, qr
+from keys.contract import verification_url
+from registry import qr
 
 
 def decode(png: bytes) -> list[str]:
@@ -19,7 +20,7 @@ def decode(png: bytes) -> list[str]:
 def test_png_decodes_to_exact_url(session, master, signing_key):
     add_person(session)
     cred = issue(session, master)
-    url = credentials.verification_url(BASE_URL, cred.token)
+    url = verification_url(BASE_URL, cred.token)
     assert decode(qr.png(url)) == [url]
 
 
@@ -27,7 +28,7 @@ def test_qr_is_version_19_or_lower_at_m_or_better(session, master, signing_key):
     assert len(BASE_URL) == 35
     add_person(session, name="Tôn Nữ Thị Phương Thảo")  # a long name with many diacritics
     cred = issue(session, master)
-    info = qr.describe(credentials.verification_url(BASE_URL, cred.token))
+    info = qr.describe(verification_url(BASE_URL, cred.token))
     assert int(info["version"]) <= 19
     assert info["error"] in ("M", "Q", "H")
 

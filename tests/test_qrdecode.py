@@ -1,4 +1,4 @@
-"""verify.qrdecode: photographs of cards decode; hostile files fail with a stable code."""
+"""verify.core.qrdecode: photographs of cards decode; hostile files fail with a stable code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import segno
 from PIL import Image
 
-from verify import qrdecode
+from verify.core import qrdecode
 
 URL = "https://xacminh.thiduakhenthuong.vn/v/" + "eyJhbGciOiJFZERTQSJ9." + "A" * 540
 
@@ -160,7 +160,7 @@ def test_module_needs_neither_flask_nor_a_database() -> None:
     import sys
 
     code = (
-        "import sys; import verify.qrdecode; "
+        "import sys; import verify.core.qrdecode; "
         "bad = [m for m in ('flask', 'sqlalchemy') if m in sys.modules]; "
         "sys.exit(1 if bad else 0)"
     )

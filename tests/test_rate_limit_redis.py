@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from conftest import app_config
 
-from app import create_app, dispose_engines
+from app import create_app
+from registry.platform.db import dispose_engines
 
 REDIS_URI = "redis://127.0.0.1:6379/0"
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from keys.models import SigningKey
-from registry.models import AuditEntry, Staff
+from registry.audit.models import AuditEntry
+from registry.staff.models import Staff
 
 
 def run_json(runner, *args):

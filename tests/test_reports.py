@@ -15,8 +15,9 @@ from helpers_reports import evidence_files, form_data, jpeg_with_exif, pdf, png,
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry.models import AuditEntry
-from verify.models import OutboxMessage, Report, ReportFile, ReportIdentifier, ReportStatus
+from registry.audit.models import AuditEntry
+from registry.outbox.models import OutboxMessage
+from verify.reports.models import Report, ReportFile, ReportIdentifier, ReportStatus
 
 REF_RE = re.compile(r"^BC-\d{4}-\d{6}$")
 

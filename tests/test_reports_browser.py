@@ -12,7 +12,7 @@ from helpers_reports import jpeg_with_exif
 from helpers_server import serve
 from sqlalchemy import select
 
-from verify.models import Report
+from verify.reports.models import Report
 
 pytestmark = [
     *NEEDS_CHROMIUM,

@@ -21,9 +21,10 @@ from helpers_reports import valid_report
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from keys.db import make_engine
-from registry.audit import verify_chain
-from verify.models import OutboxMessage, Report, ReportCounter
+from registry.audit.service import verify_chain
+from registry.outbox.models import OutboxMessage
+from registry.platform.db import make_engine
+from verify.reports.models import Report, ReportCounter
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from helpers_reports import valid_report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.errors import ValidationError
-from verify.identifiers import normalize_account, normalize_identifiers, normalize_link
-from verify.reports import ALL_FIELDS, validate_report
+from verify.errors import ValidationError
+from verify.reports.identifiers import normalize_account, normalize_identifiers, normalize_link
+from verify.reports.validation import ALL_FIELDS, validate_report
 
 pytestmark = pytest.mark.fuzz
 

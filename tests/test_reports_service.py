@@ -9,11 +9,12 @@ import pytest
 from helpers_reports import png, valid_report
 from sqlalchemy.exc import IntegrityError
 
-from registry.errors import ValidationError
-from verify import evidence
-from verify.evidence import Upload
-from verify.models import OutboxMessage
-from verify.reports import next_reference, parse_reference, submit_report, validate_report
+from registry.outbox.models import OutboxMessage
+from verify.errors import ValidationError
+from verify.reports import evidence
+from verify.reports.evidence import Upload
+from verify.reports.intake import next_reference, parse_reference, submit_report
+from verify.reports.validation import validate_report
 
 NEW_YEAR_EVE_UTC = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 00:30 on 1 January 2027 in Ha Noi
 
@@ -78,7 +79,7 @@ def test_amount_written_the_vietnamese_way_on_the_form():
 
 
 def test_every_error_is_reported_at_once():
-    from verify.reports import ReportInputError
+    from verify.errors import ReportInputError
 
     with pytest.raises(ReportInputError) as err:
         validate_report(

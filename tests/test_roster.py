@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from keys import jose
 from keys import service as key_service
 from keys.models import KeyPurpose
-from registry.models import StaffStatus
-from registry.models_lookup import ChannelKind
-from registry.staff import get_staff
-from verify import roster
+from registry.channels.models import ChannelKind
+from registry.staff.models import StaffStatus
+from registry.staff.service import get_staff
+from verify.documents import roster
 
 
 def _verify(token: str, session: Session) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def test_roster_etag_answers_304_until_the_roster_changes(client, session, signi
 
 
 def test_departed_staff_stay_listed_without_contacts(client, session, signing_key):
-    from registry.staff import change_status
+    from registry.staff.service import change_status
 
     add_person(session)
     change_status(session, "TTTT-001", StaffStatus.DEPARTED, actor="test", now=NOW, reason="nghỉ việc")
@@ -99,9 +99,9 @@ def test_only_active_staff_keep_their_contacts_beside_the_centres_channels(clien
     Centre's: the roster holds none of them, in any spelling, and carries the
     Centre's official channels, signed with the rest (phones first, as the server
     shows them)."""
-    from registry import channels
-    from registry.demo_lookup import DEMO_CHANNELS
-    from registry.staff import change_status
+    from registry.channels import service as channels
+    from registry.demo.data import DEMO_CHANNELS
+    from registry.staff.service import change_status
 
     for kind, value, label in DEMO_CHANNELS:
         channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)

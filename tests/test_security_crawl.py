@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers_admin import XSS, XSS_IMG, cheap_argon2, client_as, sample_data  # noqa: F401 - fixture
 
-from registry.models_admin import AdminRole
+from registry.accounts.models import AdminRole
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
@@ -94,7 +94,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
 
 def test_every_route_as_every_role(app, session, master):
     sample = sample_data(app, session, master, name=HOSTILE_NAME)
-    from registry.staff import add_staff, validate_staff
+    from registry.staff.service import add_staff, validate_staff
 
     add_staff(
         session,

@@ -1,12 +1,11 @@
-from conftest import BASE_URL, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue
 
 
 def test_issue_and_verify_valid(app, client, session, master, signing_key):
     add_person(session)
     cred = issue(session, master)
-    from datetime import UTC, datetime
 
-    assert cred.expires_at > datetime.now(UTC)
+    assert cred.expires_at > NOW
     resp = client.get(f"/v/{cred.token}", headers={"Accept": "application/json"})
     assert resp.status_code == 200
     assert resp.json["verdict"] == "valid"

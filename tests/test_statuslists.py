@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
 
 from keys import service as key_service
 from keys.statuslist import decode_lst, get_entry
-from registry import credentials, staff, statuslists
-from registry.models import CredentialStatus, StaffStatus, StatusList
+from registry.credentials import service as credentials
+from registry.credentials import statuslists
+from registry.credentials.models import CredentialStatus, StatusList
+from registry.staff import service as staff
+from registry.staff.models import StaffStatus
 
 
 def fetch_list(client, n=1):
@@ -25,7 +28,9 @@ def entries(client, session, cred):
     header = jwt.get_unverified_header(token)
     assert header["typ"] == "statuslist+jwt"
     key = jwt.PyJWK(jwk[header["kid"]]).key
-    claims = jwt.decode(token, key, algorithms=["EdDSA"], options={"verify_sub": False, "verify_iat": False})
+    claims = jwt.decode(
+        token, key, algorithms=["EdDSA"], options={"verify_sub": False, "verify_iat": False}, leeway=pyjwt_leeway()
+    )
     assert claims["sub"] == f"{BASE_URL}/api/v1/status-lists/{cred.status_list_id}"
     assert claims["iss"] == BASE_URL and claims["ttl"] > 0 and claims["exp"] > claims["iat"]
     assert claims["status_list"]["bits"] == 2
@@ -94,7 +99,9 @@ def test_keyset_is_signed_by_root_and_lists_states(client, session, master, sign
 
     root = key_service.active_key(session, KeyPurpose.ROOT)
     assert header["kid"] == root.kid and header["typ"] == "keyset+jwt"
-    claims = jwt.decode(token, jwt.PyJWK({**root.public_jwk, "kid": root.kid}).key, algorithms=["EdDSA"])
+    claims = jwt.decode(
+        token, jwt.PyJWK({**root.public_jwk, "kid": root.kid}).key, algorithms=["EdDSA"], leeway=pyjwt_leeway()
+    )
     states = {k["kid"]: k["state"] for k in claims["keys"]}
     assert states[old.kid] == "revoked" and list(states.values()).count("active") == 1
 

@@ -16,12 +16,12 @@ from helpers_reports import form_data, png, valid_report
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.audit import verify_chain
-from registry.errors import ConflictError, NotFoundError, TransitionError, ValidationError
-from registry.models import AuditEntry
-from verify import triage
-from verify.identifiers import impostor_record
-from verify.models import REPORT_TRANSITIONS, Report, ReportStatus
+from registry.audit.models import AuditEntry
+from registry.audit.service import verify_chain
+from verify.errors import ConflictError, NotFoundError, TransitionError, ValidationError
+from verify.reports import triage
+from verify.reports.identifiers import impostor_record
+from verify.reports.models import REPORT_TRANSITIONS, Report, ReportStatus
 
 S = ReportStatus
 

@@ -20,8 +20,8 @@ from conftest import ROOT, add_person, issue
 from PIL import Image, ImageFile
 from test_photo import card_png
 
-from registry import credentials
-from verify import qrdecode
+from keys.contract import verification_url
+from verify.core import qrdecode
 
 CPU_BUDGET_S = 2.0  # acceptance (6): the tiled PNG costs at most this, decoder included
 
@@ -108,7 +108,7 @@ def test_6300_png_keeps_peak_memory_small(tmp_path: Path, big_canvas: bytes) -> 
     photo.write_bytes(big_canvas)
     probe = (
         "import resource, sys\n"
-        "from verify import qrdecode\n"
+        "from verify.core import qrdecode\n"
         "data = open(sys.argv[1], 'rb').read()\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"
@@ -156,7 +156,7 @@ def test_twelve_megapixel_phone_photo_still_decodes(
 ) -> None:
     add_person(session)
     cred = issue(session, master)
-    photo = phone_photo(card_png(credentials.verification_url("https://xacminh.thiduakhenthuong.vn", cred.token)), fmt)
+    photo = phone_photo(card_png(verification_url("https://xacminh.thiduakhenthuong.vn", cred.token)), fmt)
     resp = client.post("/api/v1/verify/image", data={"image": (io.BytesIO(photo), f"IMG_0001.{fmt.lower()}")})
     assert resp.status_code == 200, resp.json
     assert resp.json["verdict"] == "valid"

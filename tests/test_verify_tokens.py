@@ -15,11 +15,13 @@ from conftest import BASE_URL, NOW, add_person, issue
 
 from keys import jose
 from keys import service as key_service
-from registry import credentials, staff
-from registry.models import CredentialKind, CredentialStatus, StaffStatus
-from verify.claims import extract_token
-from verify.tokens import verify_token
-from verify.verdicts import Verdict
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialKind, CredentialStatus
+from registry.staff import service as staff
+from registry.staff.models import StaffStatus
+from verify.core.claims import extract_token
+from verify.core.verdicts import Verdict
+from verify.verification.service import verify_token
 
 LATER = NOW + timedelta(minutes=5)
 

@@ -29,7 +29,7 @@ from verify.client.errors import (
 )
 from verify.client.results import DataAge, SyncReport, VerificationResult
 from verify.client.verifier import Verifier
-from verify.verdicts import Verdict
+from verify.core.verdicts import Verdict
 
 __all__ = [
     "ClientError",

@@ -20,18 +20,12 @@ from typing import Any
 from joserfc.jwk import OKPKey
 
 from keys import jose, strictjson
+from keys.contract import KEYSET_TYP, ROSTER_TYP, STATUS_LIST_TYP, status_list_uri
 from keys.errors import BadSignatureError, MalformedTokenError
-from keys.phones import display_phone
-from keys.statuslist import BITS, STATUS_LIST_TYP, decode_lst
+from keys.statuslist import BITS, decode_lst
+from keys.text import display_phone
 from verify.client.errors import InvalidResponseError, RootChangedError, TrustError
 
-KEYSET_TYP = "keyset+jwt"  # keys.service.KEYSET_TYP, without importing SQLAlchemy
-ROSTER_TYP = "roster+jwt"  # verify.roster.ROSTER_TYP, likewise
-KEYSET_PATH = "/api/v1/keyset"
-ROOT_KEY_PATH = "/api/v1/keyset/root"
-JWKS_PATH = "/.well-known/jwks.json"
-ROSTER_PATH = "/api/v1/roster"
-STATUS_LIST_PATH = "/api/v1/status-lists/"
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024  # a roster of tens of thousands of people fits
 MAX_DOCUMENT_DEPTH = 8  # a key set or roster nests 3 deep; deeper JSON is refused unparsed
 KEY_STATES = frozenset({"active", "retired", "revoked"})
@@ -196,10 +190,6 @@ class StatusList:
     expires_at: datetime
     ttl_seconds: int
     bits: bytes
-
-
-def status_list_uri(issuer: str, number: int) -> str:
-    return f"{issuer}{STATUS_LIST_PATH}{number}"
 
 
 def verify_status_list(token: str, keyset: KeySet, *, issuer: str, number: int) -> StatusList:

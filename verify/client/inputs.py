@@ -1,5 +1,5 @@
 """What the client is asked to check, read: a token, a QR URL, a photo of a card or
-a text file holding one, or bytes; then what it presents (``verify.claims
+a text file holding one, or bytes; then what it presents (``verify.core.claims
 .read_presented``: the token, or the other site a URL points at) and the token
 parsed strictly.
 
@@ -15,14 +15,10 @@ import warnings
 from pathlib import Path
 
 from keys import jose
+from keys.contract import CREDENTIAL_TYPS, MAX_CARD_PHOTO_BYTES, MAX_PRESENTED_CHARS
 from keys.errors import MalformedTokenError
 from verify.client.errors import InputError
 
-STAFF_TYP = "staff-credential+jwt"  # registry.credentials.STAFF_TYP
-ASSIGNMENT_TYP = "assignment+jwt"  # registry.credentials.ASSIGNMENT_TYP
-CREDENTIAL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
-MAX_INPUT_CHARS = 8192  # verify.tokens.MAX_INPUT_CHARS: a QR URL is well under 1,000
-MAX_FILE_BYTES = 5 * 1024 * 1024  # verify.qrdecode.MAX_IMAGE_BYTES: a phone photo of a card
 MAX_NAME_SHOWN = 200  # of a file name quoted in a message
 _FILE_NAME = re.compile(r"\.(?:jpe?g|png|webp|txt)$", re.IGNORECASE)
 
@@ -49,7 +45,7 @@ def read_text(value: Checkable) -> str:
     shown = str(path)[:MAX_NAME_SHOWN]
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(MAX_CARD_PHOTO_BYTES + 1)
     except OSError as exc:
         raise InputError("Cannot read the file {path}: {reason}", path=shown, reason=exc.strerror) from exc
     except ValueError as exc:  # a NUL byte in a name given through the library
@@ -58,7 +54,7 @@ def read_text(value: Checkable) -> str:
 
 
 def _qr_text(data: bytes, shown: str) -> str:
-    from verify.qrdecode import NotAnImage, QrDecodeError, decode_qr
+    from verify.core.qrdecode import NotAnImage, QrDecodeError, decode_qr
 
     try:
         with warnings.catch_warnings():
@@ -67,14 +63,14 @@ def _qr_text(data: bytes, shown: str) -> str:
             warnings.simplefilter("ignore", UserWarning)
             return decode_qr(data)
     except NotAnImage as exc:
-        if len(data) <= MAX_INPUT_CHARS:
+        if len(data) <= MAX_PRESENTED_CHARS:
             try:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
                 pass
         raise InputError("{path} is neither an image of a card nor a text file.", path=shown) from exc
     except QrDecodeError as exc:
-        raise InputError("No QR code could be read in {path}: {reason}", path=shown, reason=exc.message) from exc
+        raise InputError("No QR code could be read in {path}: {reason}", path=shown, reason=exc.detail) from exc
     except Exception as exc:
         # the image libraries parse attacker-made bytes and may fail in ways their
         # documentation does not list; that is an unreadable photo, never a verdict
@@ -84,7 +80,7 @@ def _qr_text(data: bytes, shown: str) -> str:
 def as_file(text: str) -> Path | None:
     """``text`` as the path of an existing file, if it can only be that."""
     stripped = text.strip()
-    if not stripped or len(stripped) >= MAX_INPUT_CHARS or "://" in stripped or "\n" in stripped:
+    if not stripped or len(stripped) >= MAX_PRESENTED_CHARS or "://" in stripped or "\n" in stripped:
         return None
     candidate = Path(stripped)
     try:

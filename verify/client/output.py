@@ -7,15 +7,12 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
-from keys.phones import display_phone
-from verify.callback import shows_own_contacts
+from keys.contract import VN_TZ
+from keys.text import display_phone
 from verify.client.errors import ClientError
 from verify.client.results import SyncReport, VerificationResult
 from verify.client.words import (
-    EXPLANATIONS,
-    HEADLINES,
     LABEL_CENTRE_CONTACTS,
     LABEL_DOCUMENT,
     LABEL_FOREIGN_SITE,
@@ -36,11 +33,12 @@ from verify.client.words import (
     WARNINGS,
     WHAT,
 )
+from verify.core.callback import shows_own_contacts
+from verify.core.texts import EXPLANATIONS, HEADLINES
 
 EXIT_VALID = 0
 EXIT_NOT_VALID = 1
 EXIT_UNDECIDED = 2
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def local_time(value: str | datetime | None) -> str:
@@ -112,7 +110,7 @@ def print_result(_: Callable[[str], str], result: VerificationResult, out: TextI
             lines.append(f"{_(LABEL_TITLE)}: {card.title}")
             lines.append(f"{_(LABEL_UNIT)}: {card.unit}")
             lines.append(f"{_(LABEL_STAFF_STATUS)}: {_(STAFF_STATUS.get(card.status, card.status))}")
-            # result.staff holds its own contacts only where verify.callback shows them
+            # result.staff holds its own contacts only where verify.core.callback shows them
             if card.phone:
                 lines.append(f"{_(LABEL_OFFICIAL_PHONE)}: {display_phone(card.phone)}")
             if card.email:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from verify.client import documents as docs
-from verify.verdicts import Verdict
+from verify.core.verdicts import Verdict
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -52,7 +52,7 @@ class VerificationResult:
     signature verified under a key the pinned root vouches for, and their times
     are within the calendar; ``staff`` is the roster's card for the token's subject,
     when the roster lists it, with its own phone and email only where
-    ``verify.callback`` shows them (``valid``, active person); ``official_contacts``
+    ``verify.core.callback`` shows them (``valid``, active person); ``official_contacts``
     are the Centre's channels to call back on whenever it does not. ``foreign_host``
     names the other site a presented URL points at (verdict ``foreign_site``)."""
 

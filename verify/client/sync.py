@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from keys import strictjson
+from keys.contract import JWKS_PATH, KEYSET_PATH, ROOT_KEY_PATH, ROSTER_PATH, STATUS_LIST_PATH
 from verify.client import documents as docs
 from verify.client.cache import Cached, Store
 from verify.client.errors import (
@@ -133,7 +134,7 @@ class Documents:
                 "root the server shows.",
                 server=self.server,
             )
-        answer = self._fetch(docs.ROOT_KEY_PATH)
+        answer = self._fetch(ROOT_KEY_PATH)
         root = docs.root_from_jwk(_json(answer.body, "root key"))
         if self.trust is not None:
             if root.kid != self.trust:
@@ -155,7 +156,7 @@ class Documents:
         return root, True
 
     def _refresh_keyset(self, root: docs.RootKey, now: datetime) -> None:
-        answer = self._fetch(docs.KEYSET_PATH)
+        answer = self._fetch(KEYSET_PATH)
         token = self._text(answer.body, "key set")
         keyset = docs.verify_keyset(token, root, issuer=self.server)
         if now - keyset.issued_at > KEYSET_MAX_AGE + MAX_CLOCK_SKEW:
@@ -175,7 +176,7 @@ class Documents:
         """Fetch the plain JWKS for the record and compare it with the key set; it is
         never trusted. Returns warning codes."""
         cached = self._state.jwks
-        answer = self._fetch(docs.JWKS_PATH, etag=cached.etag if cached else None)
+        answer = self._fetch(JWKS_PATH, etag=cached.etag if cached else None)
         if answer.status == 304 and cached is not None:
             cached.fetched_at = now.timestamp()
             body = cached.body
@@ -207,7 +208,7 @@ class Documents:
         etag = None
         if cached is not None and old is not None and now < old.issued_at + timedelta(seconds=old.ttl_seconds):
             etag = cached.etag
-        answer = self._fetch(docs.STATUS_LIST_PATH + str(number), etag=etag, allow_404=True)
+        answer = self._fetch(STATUS_LIST_PATH + str(number), etag=etag, allow_404=True)
         if answer is None:
             self._state.status_lists.pop(number, None)
             trusted.lists.pop(number, None)
@@ -239,7 +240,7 @@ class Documents:
         etag = None
         if cached is not None and old is not None and now < old.issued_at + (old.expires_at - old.issued_at) / 2:
             etag = cached.etag
-        answer = self._fetch(docs.ROSTER_PATH, etag=etag)
+        answer = self._fetch(ROSTER_PATH, etag=etag)
         if answer.status == 304 and cached is not None:
             cached.fetched_at = now.timestamp()
             return

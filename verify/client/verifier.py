@@ -3,9 +3,9 @@ signed documents (``verify.client.sync``), online (the status list revalidated o
 every check, the rest refreshed when out of date) or offline (never touching the
 network).
 
-The verdict comes from ``verify.verdicts.decide``, the function the server uses, fed
+The verdict comes from ``verify.core.verdicts.decide``, the function the server uses, fed
 with what the signed documents establish; the parsing and claim rules below mirror
-``verify.tokens`` (a test holds them to the same answers), because that module
+``verify.verification.service`` (a test holds them to the same answers), because that module
 needs the database and this one must not.
 """
 
@@ -19,25 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from keys import jose
+from keys.contract import ASSIGNMENT_TYP, MAX_PRESENTED_CHARS, STAFF_TYP, status_list_uri
 from keys.errors import BadSignatureError, MalformedTokenError
 from keys.statuslist import EntryStatus, get_entry
-from verify.callback import needs_centre_contacts, shows_own_contacts
-from verify.claims import extract_token as extract_token  # re-exported: part of the client API
-from verify.claims import is_timestamp, origin, read_presented, required_claims
 from verify.client import documents as docs
 from verify.client.cache import Store
 from verify.client.errors import NoServerError, NotSyncedError, StaleDataError, UndecidableError
 from verify.client.http import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Fetcher
-from verify.client.inputs import (
-    ASSIGNMENT_TYP,
-    CREDENTIAL_TYPS,
-    MAX_FILE_BYTES,
-    MAX_INPUT_CHARS,
-    STAFF_TYP,
-    Checkable,
-    parse_credential,
-    read_text,
-)
+from verify.client.inputs import Checkable, parse_credential, read_text
 from verify.client.results import DataAge, SyncReport, VerificationResult, from_ts
 from verify.client.sync import (
     KEYSET_REFRESH,
@@ -47,14 +36,13 @@ from verify.client.sync import (
     Trusted,
 )
 from verify.client.trust import normalize_server, normalize_thumbprint
-from verify.verdicts import STATE_BY_ENTRY, Facts, Verdict, decide
+from verify.core.agency import agency_matcher
+from verify.core.callback import needs_centre_contacts, shows_own_contacts
+from verify.core.claims import extract_token as extract_token  # re-exported: part of the client API
+from verify.core.claims import is_timestamp, origin, read_presented, required_claims
+from verify.core.verdicts import STATE_BY_ENTRY, Facts, Verdict, decide
 
 __all__ = [
-    "ASSIGNMENT_TYP",
-    "CREDENTIAL_TYPS",
-    "MAX_FILE_BYTES",
-    "MAX_INPUT_CHARS",
-    "STAFF_TYP",
     "DataAge",
     "SyncReport",
     "VerificationResult",
@@ -178,7 +166,7 @@ class Verifier(Documents):
         now = self.clock()
         text = read_text(token_or_url_or_path)
         online = not self.offline
-        if len(text) > MAX_INPUT_CHARS:
+        if len(text) > MAX_PRESENTED_CHARS:
             return self._result(Verdict.MALFORMED, now)
         try:
             presented = read_presented(text, own_origin=self.origin)
@@ -235,7 +223,7 @@ class Verifier(Documents):
         if key.state == "revoked":
             return answer(Verdict.KEY_REVOKED, kind=kind, claims=claims, staff=card, warnings=warnings)
         entry = claims["status"]["status_list"]
-        prefix = docs.status_list_uri(self.server, 0)[:-1]
+        prefix = status_list_uri(self.server, 0)[:-1]
         number_text = entry["uri"][len(prefix) :] if entry["uri"].startswith(prefix) else ""
         if not _LIST_NUMBER.fullmatch(number_text) or int(number_text) > MAX_STATUS_LISTS:
             raise UndecidableError(
@@ -264,8 +252,6 @@ class Verifier(Documents):
         data = self._freshness(age, now, trusted, status_list)
         agency_matches = None
         if agency and kind == "assignment":
-            from verify.agency import agency_matcher
-
             matcher = agency_matcher(agency)
             agency_matches = matcher(claims) if matcher is not None else None
         facts = Facts(
@@ -281,7 +267,7 @@ class Verifier(Documents):
         self, verdict: Verdict, now: datetime, *, staff: docs.RosterCard | None = None, **more: Any
     ) -> VerificationResult:
         """The answer, with whom to call back decided by the server's own rule
-        (``verify.callback``): the card's own phone and email only beside ``valid`` for
+        (``verify.core.callback``): the card's own phone and email only beside ``valid`` for
         an active person, else the Centre's channels from the cached roster (none when
         no roster is cached: a forged QR is judged without any data)."""
         valid = verdict is Verdict.VALID

@@ -1,0 +1,59 @@
+"""The wire contract between the server and every verifier (the offline client
+included): the ``typ`` of each signed document, the claims an assignment adds, the
+shapes of the public URLs, and the time zone dates are shown in. Written once here,
+so that the server and the client cannot drift apart."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+# ``typ`` header of each signed document
+STAFF_TYP = "staff-credential+jwt"  # a staff card
+ASSIGNMENT_TYP = "assignment+jwt"  # a letter of introduction
+CREDENTIAL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
+STATUS_LIST_TYP = "statuslist+jwt"
+KEYSET_TYP = "keyset+jwt"
+ROSTER_TYP = "roster+jwt"
+
+# a verifier reads at most this much of what it is given: a QR URL with its token is
+# well under 1,000 characters; a card's photo is what a phone takes
+MAX_PRESENTED_CHARS = 8192
+MAX_CARD_PHOTO_BYTES = 5 * 1024 * 1024
+
+# what an assignment's token adds to a credential's claims: text when present
+ASSIGNMENT_TEXT_CLAIMS = ("agency", "agency_domain", "purpose")
+
+# public paths
+VERIFY_PREFIX = "/v/"  # PUBLIC_BASE_URL/v/<token> is what every QR code holds
+VERIFY_API_PATH = "/api/v1/verify"
+JWKS_PATH = "/.well-known/jwks.json"
+KEYSET_PATH = "/api/v1/keyset"
+ROOT_KEY_PATH = "/api/v1/keyset/root"
+ROSTER_PATH = "/api/v1/roster"
+STATUS_LIST_PATH = "/api/v1/status-lists/"
+
+# dates are shown, and letters dated and ended, in Viet Nam time
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def verification_url(base_url: str, token: str) -> str:
+    """What the QR code holds: any phone camera opens the verdict page."""
+    return f"{base_url}{VERIFY_PREFIX}{token}"
+
+
+def letter_url(base_url: str, token: str) -> str:
+    """The print view of an assignment's letter of introduction."""
+    return f"{verification_url(base_url, token)}/letter"
+
+
+def letter_pdf_url(base_url: str, token: str) -> str:
+    return f"{letter_url(base_url, token)}.pdf"
+
+
+def status_list_uri(base_url: str, list_id: int) -> str:
+    """The ``status.status_list.uri`` claim of a credential on list ``list_id``."""
+    return f"{base_url}{STATUS_LIST_PATH}{list_id}"
+
+
+def staff_photo_url(base_url: str, code: str) -> str:
+    return f"{base_url}/api/v1/staff/{code}/photo"

@@ -1,0 +1,1 @@
+"""Demo data for the embedded default (``flask --app app demo``)."""

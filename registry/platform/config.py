@@ -1,0 +1,149 @@
+"""Configuration, layered: defaults, then ``instance/config.py`` if present, then the
+environment, then the mapping given to ``create_app`` (tests). Generated secrets are
+written once (0600) and said so; production refuses to start without explicit ones.
+Nothing happens at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from keys.crypto import MasterKey
+from keys.errors import KeysError
+
+ENV_KEYS = (
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "CHINHDANH_MASTER_KEY",
+    "CHINHDANH_TRUSTED_PROXIES",
+    "SECRET_KEY",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
+    "VERIFY_FAST_PATH",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "CHINHDANH_ENV",
+    "HSTS_SECONDS",
+    "CENTRE_NEVER_DOES",
+    "ADMIN_IDLE_TIMEOUT_S",
+    "EVIDENCE_QUOTA_PER_ADDRESS_MB",
+    "EVIDENCE_QUOTA_TOTAL_MB",
+)
+DEFAULTS: dict[str, Any] = {
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "CHINHDANH_TRUSTED_PROXIES": 0,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "VERIFY_FAST_PATH": True,  # GET /api/v1/verify below Flask (verify/verification/fastpath.py)
+    "WEBHOOK_URL": None,
+    "WEBHOOK_SECRET": None,
+    "CHINHDANH_ENV": "development",
+    "HSTS_SECONDS": 0,
+    "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
+    # evidence a client network may store per day (ten reports with full photos), and in all
+    "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,
+    "EVIDENCE_QUOTA_TOTAL_MB": 10 * 1024,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # 3 evidence files of 5 MB and the form
+    # any single non-file field; werkzeug also counts its 64 KiB multipart read chunk
+    # (file parts included) against this limit, so it must stay well above 64 KiB
+    "MAX_FORM_MEMORY_SIZE": 256 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+}
+BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH"}
+INT_KEYS = {
+    "CHINHDANH_TRUSTED_PROXIES",
+    "HSTS_SECONDS",
+    "ADMIN_IDLE_TIMEOUT_S",
+    "EVIDENCE_QUOTA_PER_ADDRESS_MB",
+    "EVIDENCE_QUOTA_TOTAL_MB",
+}
+PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
+MASTER_KEY = "chinhdanh.master_key"
+
+
+class ConfigError(RuntimeError):
+    """A configuration the service refuses to start with."""
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def _secret_file(path: Path, make: Callable[[], str], what: str) -> str:
+    """Read a generated secret, creating it (mode 0600) the first time."""
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+        return path.read_text().strip()
+    value = str(make())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    # stderr, so that `--json` commands keep exactly one object on stdout
+    print(f"chinhdanh: generated a new {what} in {path} (mode 0600); keep it safe and back it up", file=sys.stderr)
+    return value
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` from every layer and check it; raise ConfigError."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    env = {k: os.environ[k] for k in ENV_KEYS if os.environ.get(k)}
+    app.config.update(env)
+    if overrides:
+        app.config.update(overrides)
+    for key in BOOL_KEYS:
+        app.config[key] = _as_bool(app.config[key])
+    for key in INT_KEYS:
+        try:
+            app.config[key] = int(app.config[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number") from exc
+    if app.config["CHINHDANH_ENV"] == "production":
+        explicit = {**env, **(overrides or {})}
+        missing = [k for k in PRODUCTION_REQUIRED if not explicit.get(k)]
+        if missing:
+            raise ConfigError(
+                "CHINHDANH_ENV=production needs explicit "
+                + ", ".join(missing)
+                + ": refusing to start with generated secrets or the embedded database"
+            )
+        app.config["SESSION_COOKIE_SECURE"] = True
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'chinhdanh.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_file(
+            instance / "secret.key", lambda: secrets.token_urlsafe(48), "session secret key"
+        )
+    if not app.config.get("CHINHDANH_MASTER_KEY"):
+        app.config["CHINHDANH_MASTER_KEY"] = _secret_file(instance / "master.key", MasterKey.generate_b64, "master key")
+    app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    try:
+        app.extensions[MASTER_KEY] = MasterKey.from_b64(app.config["CHINHDANH_MASTER_KEY"])
+    except KeysError as exc:
+        raise ConfigError(f"CHINHDANH_MASTER_KEY: {exc}") from exc
+
+
+def master_key() -> MasterKey:
+    key: MasterKey = current_app.extensions[MASTER_KEY]
+    return key
+
+
+def base_url() -> str:
+    """PUBLIC_BASE_URL without a trailing slash: in every QR code and ``iss``."""
+    return str(current_app.config["PUBLIC_BASE_URL"])

@@ -1,0 +1,56 @@
+"""The console's key page (admins only): every key with what it signed, rotation of
+the signing key, and revocation of a compromised one."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from keys import service as key_service
+from keys.errors import N_
+from keys.models import KeyPurpose
+from registry.accounts.auth import ADMINS, actor_name, require_role
+from registry.errors import ValidationError
+from registry.platform import forms
+from registry.platform.clock import now
+from registry.platform.config import master_key
+from registry.platform.console import admin as bp
+from registry.platform.db import db
+from registry.signing import service as signing
+
+MAX_KID = 64
+
+
+@bp.get("/keys")
+@require_role(*ADMINS)
+def keys() -> str:
+    session = db()
+    return render_template(
+        "admin/keys.html",
+        keys=key_service.list_keys(session),
+        counts=signing.credentials_per_key(session),
+        root=KeyPurpose.ROOT,
+    )
+
+
+@bp.post("/keys/rotate")
+@require_role(*ADMINS)
+def keys_rotate() -> Response:
+    forms.confirmed()
+    new, _old = signing.rotate(db(), master_key(), actor=actor_name(), now=now())
+    db().commit()
+    flash(_("New signing key %(kid)s is active; the previous one keeps verifying.", kid=new.kid))
+    return redirect(url_for("admin.keys"))
+
+
+@bp.post("/keys/<kid>/revoke")
+@require_role(*ADMINS)
+def keys_revoke(kid: str) -> Response:
+    key = key_service.get_key(db(), kid[:MAX_KID])
+    if forms.field("confirm_kid", MAX_KID).strip() != key.kid:
+        raise ValidationError(N_("Type the key id exactly to confirm the revocation."), field="confirm_kid")
+    signing.revoke(db(), key.kid, actor=actor_name(), now=now(), reason=forms.reason())
+    db().commit()
+    flash(_("Key %(kid)s is revoked: everything it signed now fails verification.", kid=key.kid))
+    return redirect(url_for("admin.keys"))

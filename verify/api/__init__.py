@@ -1,0 +1,2 @@
+"""The API's own pages: the OpenAPI document generated from the views, liveness and
+readiness."""

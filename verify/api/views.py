@@ -1,0 +1,87 @@
+"""The API's own pages: the OpenAPI document generated from the views, and the
+liveness and readiness checks."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from registry.platform.db import db
+from verify.api import openapi
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI document of this API, generated from the views' docstrings.
+    ---
+    get:
+      tags: [meta]
+      summary: This OpenAPI 3.1 document
+      responses:
+        "200":
+          description: The document.
+          content:
+            application/json:
+              schema: {type: object, required: [openapi, info, paths]}
+    """
+    resp = jsonify(openapi.document(current_app))
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness.
+    ---
+    get:
+      tags: [meta]
+      summary: Liveness check
+      responses:
+        "200":
+          description: The process answers.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status]
+                properties:
+                  status: {type: string, enum: [ok]}
+    """
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Readiness: the database answers.
+    ---
+    get:
+      tags: [meta]
+      summary: Readiness check (the database answers)
+      responses:
+        "200":
+          description: Ready.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [status]
+                properties:
+                  status: {type: string, enum: [ready]}
+        "503":
+          description: The database does not answer.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+    """
+    try:
+        db().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.warning("readiness check: database unreachable")
+        resp = jsonify({"error": {"code": "database_unavailable", "message": "the database does not answer"}})
+        resp.status_code = 503
+        return resp
+    return jsonify({"status": "ready"})

@@ -1,0 +1,214 @@
+"""The public documents every verifier reads: the JWKS, the root-signed key set, the
+status lists (with ETags), the signed roster and the root key's public JWK. A
+missing key is the service's ``no_signing_key`` / ``no_root_key`` (503), from the
+error table."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, jsonify, make_response, request
+from werkzeug.wrappers import Response
+
+from keys import service as key_service
+from keys.contract import JWKS_PATH, KEYSET_PATH, ROOT_KEY_PATH, ROSTER_PATH, STATUS_LIST_PATH
+from registry.credentials import statuslists
+from registry.errors import NotFoundError
+from registry.platform.clock import now
+from registry.platform.config import base_url, master_key
+from registry.platform.db import db
+from verify.documents import roster
+from verify.documents.service import STATUS_LIST_MAX_AGE, signed_status_list
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.get(JWKS_PATH)
+def jwks() -> Response:
+    """The public keys able to verify current credentials.
+    ---
+    get:
+      tags: [keys]
+      summary: JSON Web Key Set (RFC 7517) of the signing keys
+      responses:
+        "200":
+          description: The key set.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [keys]
+                properties:
+                  keys:
+                    type: array
+                    items:
+                      type: object
+                      required: [kty, kid]
+                      properties:
+                        kty: {type: string}
+                        crv: {type: string}
+                        x: {type: string}
+                        kid: {type: string}
+                        alg: {type: string}
+                        use: {type: string}
+    """
+    resp = jsonify(key_service.jwks(db(), now=now()))
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+@bp.get(KEYSET_PATH)
+def keyset() -> Response:
+    """The signing keys with their states, signed by the root key.
+    ---
+    get:
+      tags: [keys]
+      summary: Root-signed key set (a compact JWS)
+      responses:
+        "200":
+          description: The key-set token.
+          content:
+            application/jwt: {}
+        "503":
+          description: No root key yet.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+    """
+    token = key_service.keyset_token(db(), master_key(), issuer=base_url(), now=now())
+    db().commit()
+    resp = make_response(token)
+    resp.mimetype = "application/jwt"
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+@bp.get(f"{STATUS_LIST_PATH}<int(max=2147483647):list_id>")  # the column is a 32-bit integer
+def status_list(list_id: int) -> Response:
+    """A status list token (2 bits per credential: 0 valid, 1 revoked, 2 suspended).
+    ---
+    get:
+      tags: [keys]
+      summary: Status list token (IETF OAuth Token Status List), cacheable with ETag
+      parameters:
+        - name: list_id
+          in: path
+          required: true
+          schema: {type: integer, minimum: 0, maximum: 2147483647}
+      responses:
+        "200":
+          description: The status list token.
+          content:
+            application/statuslist+jwt: {}
+        "304":
+          description: Not modified since the ETag given in If-None-Match.
+        "404":
+          description: No such status list.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+        "503":
+          description: No signing key yet.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+    """
+    session = db()
+    version = statuslists.list_version(session, list_id)
+    if version is None:
+        raise NotFoundError("no such status list")
+    etag = hashlib.sha256(f"{list_id}:{version}".encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        resp = make_response("", 304)
+    else:
+        resp = make_response(signed_status_list(session, master_key(), list_id, version, issuer=base_url(), now=now()))
+        resp.mimetype = "application/statuslist+jwt"
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = f"public, max-age={STATUS_LIST_MAX_AGE // 60}, must-revalidate"
+    return resp
+
+
+@bp.get(ROSTER_PATH)
+def roster_document() -> Response:
+    """The public roster, signed.
+    ---
+    get:
+      summary: The public staff roster as a signed document (typ roster+jwt)
+      description: >
+        A compact JWS signed by the active signing key (verify it with the key set or the
+        JWKS). Claims - iss, sub, iat, exp; staff, a list of objects with code, name,
+        title, unit, status (active, suspended, departed) and, only for active staff,
+        their official phone (E.164) and email; and official_contacts, the Centre's
+        official channels to call back on (objects with kind - phone, email or url -,
+        value and label), phones first, to show in place of a person's own contacts
+        beside any answer but valid for an active person. The offline verifier client
+        caches it. Conditional requests with If-None-Match answer 304.
+      tags: [keys]
+      parameters:
+        - in: header
+          name: If-None-Match
+          required: false
+          schema: {type: string}
+      responses:
+        "200":
+          description: The roster token.
+          headers:
+            ETag: {schema: {type: string}}
+            Cache-Control: {schema: {type: string}}
+          content:
+            application/jwt: {}
+        "304":
+          description: Unchanged since the ETag given.
+        "503":
+          description: No active signing key yet.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+    """
+    token = roster.roster_token(db(), master_key(), issuer=base_url(), now=now())
+    etag = roster.etag_for(token)
+    if request.if_none_match.contains(etag):
+        resp = make_response("", 304)
+    else:
+        resp = make_response(token)
+        resp.mimetype = "application/jwt"
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = f"public, max-age={roster.ROSTER_CACHE_SECONDS}, must-revalidate"
+    return resp
+
+
+@bp.get(ROOT_KEY_PATH)
+def root_key() -> Response:
+    """The root key's public JWK.
+    ---
+    get:
+      summary: The public key of the root that signs the key set
+      description: >
+        The Ed25519 public JWK of the active root key; its kid is its RFC 7638 thumbprint,
+        the value the Board prints in its official letters. A verifier must accept it only
+        if that thumbprint is the one it pins.
+      tags: [keys]
+      responses:
+        "200":
+          description: The root public key.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [kty, crv, x, kid, use, alg]
+                properties:
+                  kty: {type: string, enum: [OKP]}
+                  crv: {type: string, enum: [Ed25519]}
+                  x: {type: string}
+                  kid: {type: string}
+                  use: {type: string, enum: [sig]}
+                  alg: {type: string, enum: [EdDSA]}
+        "503":
+          description: No root key yet.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
+    """
+    resp = jsonify(roster.root_public_jwk(db()))
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp

@@ -1,0 +1,120 @@
+"""The console screens that need the impersonation reports, which live on the public
+side (``verify``): the dashboard (the registry's counts, reports by status and a
+chart of reports per week, drawn on the server as SVG), the report queue, a report
+with its triage form, and the evidence viewer (files served only to signed-in admins
+and reviewers). ``registry`` never imports ``verify``, hence this blueprint here.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from registry.accounts.auth import ALL_ROLES, REVIEWERS, actor_name, require_role
+from registry.console import counts
+from registry.platform import forms
+from registry.platform.clock import now
+from registry.platform.console import no_store
+from registry.platform.db import db
+from registry.platform.i18n import STATUS_WORDS
+from verify.reports import triage
+from verify.reports.chart import CHART_BOTTOM, CHART_HEIGHT, CHART_WIDTH, chart_bars, weekly_report_counts
+from verify.reports.models import ReportStatus
+
+bp = Blueprint("admin_reports", __name__, url_prefix="/admin")
+bp.after_request(no_store)
+
+
+@bp.get("/")
+@require_role(*ALL_ROLES)
+def dashboard() -> str:
+    session = db()
+    at = now()
+    reports = [(s, triage.count_reports(session, status=s)) for s in ReportStatus]
+    weeks = weekly_report_counts(session, at=at)
+    bars, _scale = chart_bars(weeks)
+    return render_template(
+        "admin/dashboard.html",
+        active_staff=counts.active_staff(session),
+        creds=counts.staff_cards(session, at=at),
+        reports=reports,
+        bars=bars,
+        top=max(c for _, c in weeks) if weeks else 0,
+        chart={"width": CHART_WIDTH, "height": CHART_HEIGHT, "base": CHART_HEIGHT - CHART_BOTTOM},
+        total_chart=sum(c for _, c in weeks),
+    )
+
+
+# ---------------------------------------------------------------- reports
+
+MAX_REFERENCE = 32
+INLINE_MIMES = frozenset({"image/jpeg", "image/png", "image/webp"})
+# evidence is attacker-supplied: the browser may show it, never run it or frame it
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
+
+
+@bp.get("/reports")
+@require_role(*REVIEWERS)
+def report_queue() -> str:
+    status = forms.state_filter(ReportStatus)
+    page = forms.page()
+    session = db()
+    total = triage.count_reports(session, status=status)
+    reports = triage.list_reports(session, status=status, limit=page.size, offset=page.offset)
+    return render_template(
+        "admin/reports.html",
+        reports=reports,
+        status=status.value if status else "",
+        statuses=list(ReportStatus),
+        page=page.number,
+        pages=page.count(total),
+        total=total,
+    )
+
+
+@bp.get("/reports/<reference>")
+@require_role(*REVIEWERS)
+def report_detail(reference: str) -> str:
+    report = triage.get_report(db(), reference[:MAX_REFERENCE])
+    return render_template(
+        "admin/report_detail.html",
+        report=report,
+        transitions=triage.allowed_transitions(report.status),
+        inline_mimes=INLINE_MIMES,
+        max_note=triage.MAX_NOTE,
+    )
+
+
+@bp.post("/reports/<reference>/triage")
+@require_role(*REVIEWERS)
+def report_triage(reference: str) -> Response:
+    to = forms.word(ReportStatus, request.form.get("to", ""))
+    note = forms.field("note", triage.MAX_NOTE)
+    duplicate_of = request.form.get("duplicate_of", "")[:MAX_REFERENCE].strip() or None
+    report = triage.triage(
+        db(), reference[:MAX_REFERENCE], to, note=note, actor=actor_name(), now=now(), duplicate_of=duplicate_of
+    )
+    db().commit()
+    flash(_("Report %(ref)s is now %(status)s.", ref=report.reference, status=STATUS_WORDS[report.status.value]))
+    return redirect(url_for("admin_reports.report_detail", reference=report.reference))
+
+
+@bp.get("/reports/<reference>/files/<file_id>")
+@require_role(*REVIEWERS)
+def report_file(reference: str, file_id: str) -> Response:
+    """One evidence file, exactly as received, to signed-in admins and reviewers only.
+    Images open inline (sandboxed), anything else downloads."""
+    path, mime, name = triage.evidence_file(
+        db(), reference[:MAX_REFERENCE], file_id[:MAX_REFERENCE], root=current_app.instance_path
+    )
+    resp = send_file(
+        path,
+        mimetype=mime,
+        as_attachment=mime not in INLINE_MIMES,
+        download_name=name or "evidence",
+        max_age=0,
+    )
+    resp.headers["Content-Security-Policy"] = EVIDENCE_CSP
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

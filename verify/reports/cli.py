@@ -1,0 +1,90 @@
+"""``flask --app app reports list|export|triage``: the impersonation reports.
+Commands parse, call a service inside one unit of work, commit, print; with
+``--json`` exactly one JSON object goes to stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from registry.platform.cli import JsonFlag, actor, emit, unit_of_work
+from registry.platform.clock import now
+from verify.reports import triage
+from verify.reports.export import export_csv
+from verify.reports.intake import report_json
+from verify.reports.models import ReportStatus
+
+reports_cli = AppGroup("reports", help="Impersonation reports.")
+
+STATUS_CHOICE = click.Choice([s.value for s in ReportStatus])
+
+
+@reports_cli.command("list")
+@click.option("--status", type=STATUS_CHOICE, default=None, help="Only reports in this status.")
+@click.option("--limit", type=click.IntRange(1, triage.MAX_PAGE), default=100, show_default=True)
+@JsonFlag
+def reports_list(status: str | None, limit: int, as_json: bool) -> None:
+    """List reports, newest first."""
+    with unit_of_work() as session:
+        wanted = ReportStatus(status) if status else None
+        reports = triage.list_reports(session, status=wanted, limit=limit)
+        total = triage.count_reports(session, status=wanted)
+        payload = {"count": total, "reports": [report_json(r, full=True) for r in reports]}
+
+        def text() -> str:
+            lines = [
+                f"{r.reference}  {r.status.value:<17}  {r.created_at:%Y-%m-%d %H:%M}Z  {r.channel.value:<9}  "
+                f"{r.claimed_name or '-'}  [{r.reporter_agency}]"
+                for r in reports
+            ]
+            return "\n".join([*lines, f"{len(reports)} of {total} report(s)"])
+
+        emit(as_json, payload, text)
+
+
+@reports_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="File (default stdout)."
+)
+def reports_export(fmt: str, output: str | None) -> None:
+    """Every report with all its fields, oldest first."""
+    with unit_of_work() as session:
+        reports = triage.all_reports(session)
+        if fmt == "csv":
+            data = export_csv(reports)
+        else:
+            data = json.dumps(
+                {"count": len(reports), "reports": [report_json(r, full=True) for r in reports]}, ensure_ascii=False
+            )
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(data)
+    else:
+        sys.stdout.write(data if fmt == "csv" else data + "\n")
+
+
+@reports_cli.command("triage")
+@click.argument("reference")
+@click.option(
+    "--to", "to", type=click.Choice([s.value for s in ReportStatus if s is not ReportStatus.NEW]), required=True
+)
+@click.option("--note", default=None, help="Why (required for confirmed, not_impersonation, duplicate).")
+@click.option("--duplicate-of", default=None, help="The earlier report this one repeats.")
+@JsonFlag
+def reports_triage(reference: str, to: str, note: str | None, duplicate_of: str | None, as_json: bool) -> None:
+    """Move a report along new -> reviewing -> confirmed | not_impersonation | duplicate."""
+    with unit_of_work() as session:
+        report = triage.triage(
+            session, reference, ReportStatus(to), note=note, actor=actor(), now=now(), duplicate_of=duplicate_of
+        )
+        emit(as_json, report_json(report, full=True), f"{report.reference}: {report.status.value}")
+
+
+def register_cli(app: Flask) -> None:
+    """Add this part's command groups to ``app.cli``."""
+    app.cli.add_command(reports_cli)
