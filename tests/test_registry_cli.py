@@ -196,3 +196,23 @@ def test_demo_prints_a_valid_url(runner, client):
     assert client.get(f"/v/{token}", headers={"Accept": "application/json"}).json["verdict"] == "valid"
     again = runner.invoke(args=["demo", "--json"])
     assert again.exit_code == 0, again.output
+
+
+def test_staff_added_with_a_photo_keeps_no_metadata(runner, session, tmp_path):
+    """The command line cleans a photo as the console does: re-encoded, EXIF gone."""
+    import io
+
+    from helpers_admin import jpeg_with_exif
+    from PIL import Image
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg_with_exif((1200, 1600)))
+    args = ["staff", "add", "--code", "TTTT-009", "--name", "Lê Văn Ảnh", "--title", "T", "--unit", "U"]
+    assert run_json(runner, *args, "--photo", str(photo))["has_photo"] is True
+    person = session.scalars(select(Staff).where(Staff.code == "TTTT-009")).one()
+    assert person.photo_mime == "image/jpeg"
+    with Image.open(io.BytesIO(person.photo)) as img:
+        assert img.size == (480, 640)
+        assert not img.getexif()
+    entries = session.scalars(select(AuditEntry.action).where(AuditEntry.target == "TTTT-009")).all()
+    assert entries == ["staff.add"]
