@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ def wrong_master(
     database_url: str,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
-):
+) -> Iterator[Any]:
     """A card and a live code sealed under the tests' master key, and the same
     service started with another master key on the same database (in a fresh
     process, as a misconfigured instance would be: no key opened yet)."""
