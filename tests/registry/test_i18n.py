@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = sorted(ROOT.glob("translations/*/vi/LC_MESSAGES/messages.po"))
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w+\}")
 
