@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import grimp
 from conftest import ROOT
@@ -67,3 +68,17 @@ def test_importing_the_client_loads_neither_flask_nor_sqlalchemy_nor_the_registr
     assert "verify.client" in loaded
     refused = ("flask", "werkzeug", "sqlalchemy", "psycopg", "registry", "app")
     assert [m for m in loaded if m.split(".")[0] in refused] == []
+
+
+def test_the_size_check_names_each_module_past_the_limit(tmp_path: Path) -> None:
+    import module_sizes
+
+    (tmp_path / "verify" / "core").mkdir(parents=True)
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "registry").mkdir()
+    (tmp_path / "app.py").write_text("x = 1\n" * 400)
+    (tmp_path / "verify" / "core" / "big.py").write_text("x = 1\n" * 401)
+    (tmp_path / "keys" / "small.py").write_text("x = 1\n")
+    found = module_sizes.oversized(tmp_path)
+    assert [(p.relative_to(tmp_path).as_posix(), n) for p, n in found] == [("verify/core/big.py", 401)]
+    assert module_sizes.oversized(ROOT) == []
