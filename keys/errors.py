@@ -57,6 +57,15 @@ class ChinhdanhError(Exception):
     status: int = 400
     retry_after: int | None = None
 
+    def __init_subclass__(cls, *, code: str | None = None, status: int | None = None, **kwargs: object) -> None:
+        """A family's class names its code and status where it is declared:
+        ``class NotFound(ChinhdanhError, code="not_found", status=404)``."""
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
+
     def __init__(
         self,
         message: str,
@@ -84,74 +93,55 @@ class ChinhdanhError(Exception):
         return format_message(self.template, self.params)
 
 
-class Invalid(ChinhdanhError):
+class Invalid(ChinhdanhError, code="invalid_input"):
     """Input that the operation does not take."""
 
-    code = "invalid_input"
+
+class NotFound(ChinhdanhError, code="not_found", status=404):
+    """Nothing of that kind has that name or id."""
 
 
-class NotFound(ChinhdanhError):
-    code = "not_found"
-    status = 404
+class Conflict(ChinhdanhError, code="conflict", status=409):
+    """It exists already, or someone changed it meanwhile."""
 
 
-class Conflict(ChinhdanhError):
-    code = "conflict"
-    status = 409
-
-
-class InvalidTransition(ChinhdanhError):
+class InvalidTransition(ChinhdanhError, code="invalid_transition", status=409):
     """A state change that a lifecycle table does not allow."""
-
-    code = "invalid_transition"
-    status = 409
 
 
 class KeysError(ChinhdanhError):
     """Base of every error raised by ``keys``. Its messages are operators' English."""
 
 
-class MalformedTokenError(KeysError):
+class MalformedTokenError(KeysError, code="malformed"):
     """The token cannot be parsed: size, encoding, JSON, header or claim shape."""
 
-    code = "malformed"
 
-
-class UnknownKeyError(KeysError):
+class UnknownKeyError(KeysError, code="unknown_key"):
     """The token names a ``kid`` that no key of ours has."""
 
-    code = "unknown_key"
 
-
-class BadSignatureError(KeysError):
+class BadSignatureError(KeysError, code="bad_signature"):
     """The signature does not verify under the key the token names."""
-
-    code = "bad_signature"
 
 
 class KeyNotFoundError(KeysError, NotFound):
     """No signing or root key has that ``kid``."""
 
 
-class NoActiveKeyError(KeysError):
+class NoActiveKeyError(KeysError, code="no_signing_key", status=503):
     """Nothing can be signed until an operator creates the key (``no_signing_key``
     or ``no_root_key``): the service is unavailable for it, and says why."""
 
-    code = "no_signing_key"
-    status = 503
+
+class ActiveKeyExistsError(KeysError, Conflict, code="active_key_exists"):
+    """A key of that purpose is active already: replacing it is a rotation."""
 
 
-class ActiveKeyExistsError(KeysError, Conflict):
-    code = "active_key_exists"
+class KeyStateError(KeysError, InvalidTransition, code="invalid_key_transition"):
+    """A key state change that the lifecycle does not allow."""
 
 
-class KeyStateError(KeysError, InvalidTransition):
-    code = "invalid_key_transition"
-
-
-class MasterKeyError(KeysError):
+class MasterKeyError(KeysError, code="master_key_error", status=500):
     """The master key is missing, malformed, or does not open a stored key: a fault
     of the server's configuration, which only its operator may be told of."""
-
-    code = "master_key_error"
-    status = 500

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from urllib.parse import SplitResult, urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -63,6 +64,23 @@ def parse_email(value: str) -> str | None:
     except EmailNotValidError:
         return None
     return result.normalized.casefold()
+
+
+def web_address(value: str, *, max_len: int) -> tuple[SplitResult, str] | None:
+    """An http(s) address typed with or without its scheme, split, with its host
+    (lower case, no trailing dot); None when it is not one, has spaces, or is longer
+    than ``max_len``."""
+    text = value.strip()
+    if not text or len(text) > max_len or any(c.isspace() for c in text):
+        return None
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    return (parts, host) if parts.scheme.lower() in ("http", "https") else None
 
 
 @functools.lru_cache(maxsize=4096)  # parsing costs ~0.1 ms and the verify page shows it every time

@@ -5,7 +5,14 @@ API's stable wording), translated on pages (``registry.platform.i18n``). The kin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TypeVar
+
 from keys.errors import ChinhdanhError, Conflict, Invalid, InvalidTransition, NotFound
+
+T = TypeVar("T")
+S = TypeVar("S", bound=StrEnum)
 
 __all__ = [
     "AuthenticationError",
@@ -20,6 +27,8 @@ __all__ = [
     "SignInRequiredError",
     "TransitionError",
     "ValidationError",
+    "allowed",
+    "found",
 ]
 
 
@@ -31,20 +40,16 @@ class ValidationError(RegistryError, Invalid):
     """A field, a form or a command's argument that is not what it must be."""
 
 
-class BodyError(ValidationError):
+class BodyError(ValidationError, code="invalid_json"):
     """A request body that is not the JSON object the endpoint reads."""
 
-    code = "invalid_json"
+
+class BodyTooDeepError(BodyError, code="json_too_deep"):
+    """A JSON body nested deeper than any request of ours."""
 
 
-class BodyTooDeepError(BodyError):
-    code = "json_too_deep"
-
-
-class ImportRowsError(ValidationError):
+class ImportRowsError(ValidationError, code="invalid_import"):
     """A CSV import with bad rows; ``rows`` maps line number to problems."""
-
-    code = "invalid_import"
 
     def __init__(self, rows: dict[int, list[str]]) -> None:
         lines = [f"line {n}: {'; '.join(msgs)}" for n, msgs in sorted(rows.items())]
@@ -56,10 +61,8 @@ class NotFoundError(RegistryError, NotFound):
     """Nothing of that kind has that name or id."""
 
 
-class SetupLinkError(NotFoundError):
+class SetupLinkError(NotFoundError, code="setup_link_invalid"):
     """A setup link that is unknown, used or expired (one answer for all three)."""
-
-    code = "setup_link_invalid"
 
 
 class ConflictError(RegistryError, Conflict):
@@ -70,23 +73,28 @@ class TransitionError(RegistryError, InvalidTransition):
     """A status change the lifecycle table does not allow."""
 
 
-class AuthenticationError(RegistryError):
+class AuthenticationError(RegistryError, code="sign_in_failed", status=401):
     """Sign-in refused. One message for every cause: unknown user, wrong password,
     wrong or replayed code, disabled or locked account."""
 
-    code = "sign_in_failed"
-    status = 401
 
-
-class SignInRequiredError(RegistryError):
+class SignInRequiredError(RegistryError, code="sign_in_required", status=401):
     """No valid admin session (JSON callers get this; pages redirect to sign-in)."""
 
-    code = "sign_in_required"
-    status = 401
 
-
-class ForbiddenError(RegistryError):
+class ForbiddenError(RegistryError, code="forbidden", status=403):
     """Signed in, but the role does not allow this."""
 
-    code = "forbidden"
-    status = 403
+
+def found(value: T | None, message: str, *, field: str, **params: object) -> T:
+    """``value``, or NotFoundError(``message`` with ``params``) when there is none."""
+    if value is None:
+        raise NotFoundError(message, field=field, params=params)
+    return value
+
+
+def allowed(table: Mapping[S, frozenset[S]], current: S, to: S, message: str, **params: object) -> None:
+    """Return if a lifecycle ``table`` lets ``current`` become ``to``; else raise
+    TransitionError(``message``, with ``params`` and the two states)."""
+    if to not in table[current]:
+        raise TransitionError(message, params={**params, "status": current.value, "to": to.value})

@@ -17,19 +17,13 @@ from registry.channels.models import OfficialChannel
 from registry.channels.service import ChannelRecord, contact_order
 from registry.credentials.models import Credential, CredentialKind, CredentialStatus
 from registry.platform.prepared import PreparedRead
-from registry.staff.models import Staff, StaffStatus
+from registry.staff.models import Staff, StaffDetails, StaffStatus
 
 
 @dataclass(frozen=True, slots=True)
-class StaffCard:
-    """What a printed card shows about a person, plus their official contacts."""
+class StaffCard(StaffDetails):
+    """What a printed card shows about a person, plus their own contacts."""
 
-    code: str
-    name: str
-    title: str
-    unit: str
-    phone: str | None
-    email: str | None
     status: StaffStatus
     has_photo: bool
 

@@ -28,14 +28,12 @@ class ReportInputError(ValidationError):
         self.errors = {name: msg for name, (_code, msg) in errors.items()}
 
 
-class SpamError(ValidationError):
-    code = "spam_suspected"
+class SpamError(ValidationError, code="spam_suspected"):
+    """A report whose hidden field a person never fills was filled: a bot."""
 
 
-class EvidenceError(ValidationError):
+class EvidenceError(ValidationError, code="invalid_file"):
     """An evidence file refused; ``code`` says why (stable), ``index`` which file."""
-
-    code = "invalid_file"
 
     def __init__(
         self,

@@ -22,7 +22,15 @@ from keys.crypto import MasterKey
 from keys.errors import N_
 from registry.accounts.models import ACCOUNT_TRANSITIONS, AccountStatus, AdminRole, AdminUser, SetupToken
 from registry.audit import service as audit
-from registry.errors import ConflictError, NotFoundError, SetupLinkError, TransitionError, ValidationError
+from registry.errors import (
+    ConflictError,
+    NotFoundError,
+    SetupLinkError,
+    TransitionError,
+    ValidationError,
+    allowed,
+    found,
+)
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MAX_USERNAME = 64
@@ -121,10 +129,9 @@ def match_totp_step(secret: str, code: str, *, now: datetime, last_step: int | N
 
 
 def get_account(session: Session, username: str) -> AdminUser:
-    user = find_account(session, username)
-    if user is None:
-        raise NotFoundError(N_("no account {name}"), field="username", params={"name": username[:MAX_USERNAME]})
-    return user
+    return found(
+        find_account(session, username), N_("no account {name}"), field="username", name=username[:MAX_USERNAME]
+    )
 
 
 def find_account(session: Session, username: str) -> AdminUser | None:
@@ -167,14 +174,8 @@ def create_account(
     _set_new_totp(user, master)
     session.add(user)
     session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="account.create",
-        target=name,
-        details={"role": role.value, "status": user.status.value},
-        now=now,
-    )
+    details = {"role": role.value, "status": user.status.value}
+    audit.append(session, actor=actor, action="account.create", target=name, details=details, now=now)
     return user
 
 
@@ -272,11 +273,9 @@ def reset_by_link(session: Session, master: MasterKey, user: AdminUser, *, actor
 
 def change_status(session: Session, user: AdminUser, to: AccountStatus, *, actor: str, now: datetime) -> AdminUser:
     """Enable, disable or send back to setup; raise TransitionError. Open sessions end."""
-    if to not in ACCOUNT_TRANSITIONS[user.status]:
-        raise TransitionError(
-            N_("account {name} is {status}; cannot become {to}"),
-            params={"name": user.username, "status": user.status.value, "to": to.value},
-        )
+    allowed(
+        ACCOUNT_TRANSITIONS, user.status, to, N_("account {name} is {status}; cannot become {to}"), name=user.username
+    )
     if to is AccountStatus.ACTIVE and user.password_hash is None:
         raise TransitionError(
             N_("account {name} has no password yet; send it a setup link"), params={"name": user.username}
@@ -289,14 +288,8 @@ def change_status(session: Session, user: AdminUser, to: AccountStatus, *, actor
         user.first_failed_at = None
         user.locked_until = None
     session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action=f"account.{to.value}",
-        target=user.username,
-        details={"from": previous.value},
-        now=now,
-    )
+    details = {"from": previous.value}
+    audit.append(session, actor=actor, action=f"account.{to.value}", target=user.username, details=details, now=now)
     return user
 
 

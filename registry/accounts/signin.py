@@ -143,12 +143,6 @@ def authenticate(
     if accounts.password_hasher().check_needs_rehash(stored):
         user.password_hash = accounts.password_hasher().hash(password)
     session.flush()
-    audit.append(
-        session,
-        actor=user.username,
-        action="auth.login",
-        target=user.username,
-        details={"client": client[:MAX_CLIENT]},
-        now=now,
-    )
+    details = {"client": client[:MAX_CLIENT]}
+    audit.append(session, actor=user.username, action="auth.login", target=user.username, details=details, now=now)
     return user

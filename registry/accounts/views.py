@@ -30,6 +30,7 @@ from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 from registry.platform.console import admin as bp
+from registry.platform.console import done
 from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 from registry.platform.web import limiter
@@ -191,9 +192,10 @@ def account_status(username: str) -> Response:
     user = accounts.get_account(db(), username)
     to = forms.state_to(AccountStatus)
     accounts.change_status_of_other(db(), user, to, by=signed_in(), now=now())
-    db().commit()
-    flash(_("Account %(name)s is now %(status)s.", name=user.username, status=STATUS_WORDS[user.status.value]))
-    return redirect(url_for("admin.accounts_list"))
+    return done(
+        _("Account %(name)s is now %(status)s.", name=user.username, status=STATUS_WORDS[user.status.value]),
+        "admin.accounts_list",
+    )
 
 
 @bp.post("/accounts/<username>/reset")

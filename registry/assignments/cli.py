@@ -17,7 +17,7 @@ from registry.assignments import service as assignments
 from registry.assignments.models import Assignment
 from registry.assignments.pdf import render_letter_pdf
 from registry.credentials.cli import add_status_commands
-from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, unit_of_work
+from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, emit_rows, unit_of_work
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 
@@ -128,19 +128,15 @@ def assignment_list(staff_code: str | None, as_json: bool) -> None:
     """Every assignment, newest first."""
     with unit_of_work() as session:
         found = assignments.list_assignments(session, staff_code=staff_code)
-        emit(
-            as_json,
-            {"assignments": [assignment_json(a) for a in found]},
-            lambda: (
-                "\n".join(
-                    f"{a.credential_id}  {assignments.letter_number(a):14} {a.credential.staff.code:10} "
-                    f"{a.credential.status.value:9} until "
-                    f"{assignments.last_valid_day(a.credential.expires_at):%d/%m/%Y}  {a.agency}"
-                    for a in found
-                )
-                or "no assignments"
-            ),
-        )
+        emit_rows(as_json, "assignments", found, assignment_json, _assignment_line, "no assignments")
+
+
+def _assignment_line(a: Assignment) -> str:
+    return (
+        f"{a.credential_id}  {assignments.letter_number(a):14} {a.credential.staff.code:10} "
+        f"{a.credential.status.value:9} until "
+        f"{assignments.last_valid_day(a.credential.expires_at):%d/%m/%Y}  {a.agency}"
+    )
 
 
 @assignment_cli.command("letter", context_settings=TAKES_ID)

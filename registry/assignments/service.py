@@ -30,7 +30,7 @@ from registry.audit import service as audit
 from registry.credentials import service as credentials
 from registry.credentials.entries import holder_cards_block
 from registry.credentials.models import Credential, CredentialKind, CredentialStatus
-from registry.errors import NotFoundError, TransitionError, ValidationError
+from registry.errors import TransitionError, ValidationError, found
 from registry.fields import clean_text, normalize_email, normalize_phone
 from registry.staff.models import Staff, StaffStatus
 from registry.staff.service import get_staff
@@ -214,23 +214,17 @@ def issue_assignment(
     )
     session.add(assignment)
     session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="assignment.issue",
-        target=credential.id,
-        details={
-            "staff": staff.code,
-            "agency": data.agency,
-            "agency_domain": data.agency_domain,
-            "purpose": data.purpose,
-            "letter": letter_number(assignment),
-            "not_before": now.isoformat(),
-            "expires_at": credential.expires_at.isoformat(),
-            "kid": credential.key.kid,
-        },
-        now=now,
-    )
+    details = {
+        "staff": staff.code,
+        "agency": data.agency,
+        "agency_domain": data.agency_domain,
+        "purpose": data.purpose,
+        "letter": letter_number(assignment),
+        "not_before": now.isoformat(),
+        "expires_at": credential.expires_at.isoformat(),
+        "kid": credential.key.kid,
+    }
+    audit.append(session, actor=actor, action="assignment.issue", target=credential.id, details=details, now=now)
     return assignment
 
 
@@ -252,9 +246,7 @@ def get_assignment(session: Session, assignment_id: str) -> Assignment:
     """The assignment whose credential id (the token's ``jti``) is ``assignment_id``;
     raise NotFoundError."""
     assignment = session.get(Assignment, assignment_id.strip()) if len(assignment_id) <= 64 else None
-    if assignment is None:
-        raise NotFoundError(N_("no assignment {id}"), field="id", params={"id": assignment_id})
-    return assignment
+    return found(assignment, N_("no assignment {id}"), field="id", id=assignment_id)
 
 
 def change_status(

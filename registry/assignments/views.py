@@ -3,7 +3,7 @@ that issues one to a staff member, an assignment's page and its status."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,6 +16,7 @@ from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 from registry.platform.console import admin as bp
+from registry.platform.console import done
 from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 from registry.staff.service import get_staff
@@ -62,9 +63,8 @@ def assignment_issue(code: str) -> Response | str:
         now=now(),
         actor=actor_name(),
     )
-    db().commit()
-    flash(_("Assignment issued. Send the letter link to the staff member."))
-    return redirect(url_for("admin.assignment_detail", assignment_id=assignment.credential_id))
+    issued = _("Assignment issued. Send the letter link to the staff member.")
+    return done(issued, "admin.assignment_detail", assignment_id=assignment.credential_id)
 
 
 @bp.get("/assignments/<assignment_id>")
@@ -86,11 +86,12 @@ def assignment_detail(assignment_id: str) -> str:
 @bp.post("/assignments/<assignment_id>/status")
 @require_role(*ISSUERS)
 def assignment_status(assignment_id: str) -> Response:
-    to = forms.state_to(CredentialStatus)
-    forms.confirmed()
+    to, reason = forms.confirmed_change(CredentialStatus)
     assignment = assignments.change_status(
-        db(), assignment_id[:MAX_ID], to, actor=actor_name(), now=now(), reason=forms.reason()
+        db(), assignment_id[:MAX_ID], to, actor=actor_name(), now=now(), reason=reason
     )
-    db().commit()
-    flash(_("The assignment is now %(status)s.", status=STATUS_WORDS[assignment.credential.status.value]))
-    return redirect(url_for("admin.assignment_detail", assignment_id=assignment.credential_id))
+    return done(
+        _("The assignment is now %(status)s.", status=STATUS_WORDS[assignment.credential.status.value]),
+        "admin.assignment_detail",
+        assignment_id=assignment.credential_id,
+    )

@@ -48,20 +48,12 @@ def append(
         session.add(AuditHead(id=HEAD_ID, seq=1, last_hash=GENESIS_HASH))
         session.flush()
     head = session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == HEAD_ID)).one()
-    at = now
     clean_details = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
     actor, action, target = actor[:MAX_FIELD], action[:MAX_FIELD], target[:MAX_FIELD]
-    digest = _entry_hash(head.seq, at, actor, action, target, clean_details, head.last_hash)
-    entry = AuditEntry(
-        seq=head.seq,
-        at=at,
-        actor=actor,
-        action=action,
-        target=target,
-        details=clean_details,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
+    entry = AuditEntry(seq=head.seq, at=now, actor=actor, action=action, target=target, details=clean_details)
+    # the link: the previous entry's hash, and this one's over both
+    entry.prev_hash = head.last_hash
+    digest = entry.hash = _entry_hash(head.seq, now, actor, action, target, clean_details, head.last_hash)
     session.add(entry)
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=digest))
     session.flush()

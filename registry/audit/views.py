@@ -43,9 +43,7 @@ def audit_log() -> str:
             "from": request.args.get("from", "")[:10],
             "to": request.args.get("to", "")[:10],
         },
-        page=page.number,
-        pages=page.count(total),
-        total=total,
+        **page.shown(total),
         report=audit.verify_chain(session) if request.args.get("verify") == "1" else None,
         details_text=_details_text,
     )

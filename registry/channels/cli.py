@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from registry.channels import service as channels
 from registry.channels.models import ChannelKind
-from registry.platform.cli import JsonFlag, actor, emit, unit_of_work
+from registry.platform.cli import JsonFlag, actor, emit, emit_rows, unit_of_work
 from registry.platform.clock import now
 
 channels_cli = AppGroup("channels", help="The Centre's official emails, phones, domains and web addresses.")
@@ -41,10 +41,13 @@ def channels_list(kind: str | None, as_json: bool) -> None:
     """Print the official channels."""
     with unit_of_work() as session:
         records = channels.list_channels(session, ChannelKind(kind) if kind else None)
-        emit(
+        emit_rows(
             as_json,
-            {"channels": [_channel_json(r) for r in records]},
-            lambda: "\n".join(f"{r.kind.value:7} {r.value}  {r.label}" for r in records) or "no official channel",
+            "channels",
+            records,
+            _channel_json,
+            lambda r: f"{r.kind.value:7} {r.value}  {r.label}",
+            "no official channel",
         )
 
 

@@ -12,14 +12,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keys.errors import N_
-from keys.text import parse_email, parse_phone
+from keys.text import parse_email, parse_phone, web_address
 from registry.audit import service as audit
 from registry.channels.models import ChannelKind, OfficialChannel
 from registry.errors import ConflictError, NotFoundError, ValidationError
@@ -89,18 +88,10 @@ def parse_host(value: str) -> str | None:
 
 def split_url(value: str) -> tuple[str, str] | None:
     """(host, path) of an http(s) address typed with or without its scheme, or None."""
-    text = value.strip()
-    if not text or len(text) > MAX_URL_INPUT or any(c.isspace() for c in text):
+    found = web_address(value, max_len=MAX_URL_INPUT)
+    if found is None or found[0].username or found[0].password:
         return None
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname or ""
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
-        return None
+    parts, host = found
     normal_host = parse_host(host)
     if normal_host is None:
         return None
@@ -175,14 +166,8 @@ def add_channel(
             field="value",
             params={"kind": kind.value, "value": normal},
         ) from exc
-    audit.append(
-        session,
-        actor=actor,
-        action="channel.add",
-        target=f"{kind.value}:{normal}",
-        details={"label": clean_label},
-        now=now,
-    )
+    details = {"label": clean_label}
+    audit.append(session, actor=actor, action="channel.add", target=f"{kind.value}:{normal}", details=details, now=now)
     return channel
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -12,6 +12,7 @@ from registry.channels.models import ChannelKind
 from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.console import admin as bp
+from registry.platform.console import done
 from registry.platform.db import db
 
 MAX_KIND = 16
@@ -39,9 +40,7 @@ def channels_add() -> Response:
         actor=actor_name(),
         now=now(),
     )
-    db().commit()
-    flash(_("%(value)s is now an official channel.", value=channel.value))
-    return redirect(url_for("admin.channels_list"))
+    return done(_("%(value)s is now an official channel.", value=channel.value), "admin.channels_list")
 
 
 @bp.post("/channels/remove")
@@ -51,6 +50,4 @@ def channels_remove() -> Response:
     record = channels.remove_channel(
         db(), kind=_kind(), value=forms.field("value", MAX_VALUE_INPUT), actor=actor_name(), now=now()
     )
-    db().commit()
-    flash(_("%(value)s is no longer an official channel.", value=record.value))
-    return redirect(url_for("admin.channels_list"))
+    return done(_("%(value)s is no longer an official channel.", value=record.value), "admin.channels_list")

@@ -19,7 +19,7 @@ from registry import qr
 from registry.credentials import service as credentials
 from registry.credentials.cards import render_card_standalone
 from registry.credentials.models import Credential, CredentialKind, CredentialStatus
-from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, unit_of_work
+from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, emit_rows, unit_of_work
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 
@@ -108,13 +108,13 @@ add_status_commands(
 def credential_list(staff_code: str | None, as_json: bool) -> None:
     with unit_of_work() as session:
         creds = credentials.list_credentials(session, staff_code=staff_code, kind=CredentialKind.STAFF)
-        emit(
+        emit_rows(
             as_json,
-            {"credentials": [credential_json(c) for c in creds]},
-            lambda: (
-                "\n".join(f"{c.id}  {c.staff.code:12} {c.status.value:9} until {c.expires_at:%d/%m/%Y}" for c in creds)
-                or "no credentials"
-            ),
+            "credentials",
+            creds,
+            credential_json,
+            lambda c: f"{c.id}  {c.staff.code:12} {c.status.value:9} until {c.expires_at:%d/%m/%Y}",
+            "no credentials",
         )
 
 

@@ -20,7 +20,7 @@ from registry.audit import service as audit
 from registry.credentials import statuslists
 from registry.credentials.entries import sync_status_entries, write_entry
 from registry.credentials.models import CREDENTIAL_TRANSITIONS, Credential, CredentialKind, CredentialStatus
-from registry.errors import NotFoundError, TransitionError, ValidationError
+from registry.errors import NotFoundError, TransitionError, ValidationError, allowed, found
 from registry.fields import clean_text
 from registry.staff.models import Staff, StaffStatus
 from registry.staff.service import get_staff
@@ -63,20 +63,9 @@ def sign_credential(
     claims.update(extra_claims or {})
     claims["status"] = {"status_list": {"idx": index, "uri": status_list_uri(base_url, list_id)}}
     token, key = sign_with_active(session, master, typ=TYP_BY_KIND[kind], claims=claims)
-    credential = Credential(
-        id=jti,
-        kind=kind,
-        staff_id=staff.id,
-        key_id=key.id,
-        status=CredentialStatus.VALID,
-        status_list_id=list_id,
-        status_index=index,
-        issued_at=now,
-        not_before=not_before,
-        expires_at=expires_at,
-        token=token,
-        issued_by=actor,
-    )
+    credential = Credential(id=jti, kind=kind, staff_id=staff.id, key_id=key.id, token=token, issued_by=actor)
+    credential.status, credential.status_list_id, credential.status_index = CredentialStatus.VALID, list_id, index
+    credential.issued_at, credential.not_before, credential.expires_at = now, not_before, expires_at
     session.add(credential)
     session.flush()
     return credential
@@ -127,22 +116,14 @@ def issue_credential(
     )
     # the new card's entry is fresh (valid); the holder's assignments stand on it again
     sync_status_entries(session, staff, now=now, kind=CredentialKind.ASSIGNMENT)
-    audit.append(
-        session,
-        actor=actor,
-        action="credential.issue",
-        target=credential.id,
-        details={"staff": staff.code, "expires_at": credential.expires_at.isoformat(), "kid": credential.key.kid},
-        now=now,
-    )
+    details = {"staff": staff.code, "expires_at": credential.expires_at.isoformat(), "kid": credential.key.kid}
+    audit.append(session, actor=actor, action="credential.issue", target=credential.id, details=details, now=now)
     return credential
 
 
 def get_credential(session: Session, credential_id: str) -> Credential:
     credential = session.get(Credential, credential_id.strip())
-    if credential is None:
-        raise NotFoundError(N_("no credential {id}"), field="id", params={"id": credential_id})
-    return credential
+    return found(credential, N_("no credential {id}"), field="id", id=credential_id)
 
 
 def _set_status(
@@ -156,11 +137,8 @@ def _set_status(
     sync_holder: bool = True,
 ) -> None:
     """``sync_holder=False``: the caller re-writes the holder's assignments once itself."""
-    if to not in CREDENTIAL_TRANSITIONS[credential.status]:
-        raise TransitionError(
-            N_("credential {id} is {status}; cannot become {to}"),
-            params={"id": credential.id, "status": credential.status.value, "to": to.value},
-        )
+    message = N_("credential {id} is {status}; cannot become {to}")
+    allowed(CREDENTIAL_TRANSITIONS, credential.status, to, message, id=credential.id)
     previous = credential.status
     credential.status = to
     credential.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None
@@ -168,14 +146,9 @@ def _set_status(
     write_entry(session, credential, credential.staff, now)
     if sync_holder and credential.kind is CredentialKind.STAFF:  # the holder's assignments stand on their card
         sync_status_entries(session, credential.staff, now=now, kind=CredentialKind.ASSIGNMENT)
-    audit.append(
-        session,
-        actor=actor,
-        action=f"{_NOUN[credential.kind]}.{_VERB[to]}",
-        target=credential.id,
-        details={"from": previous.value, "reason": credential.status_reason, "staff": credential.staff.code},
-        now=now,
-    )
+    action = f"{_NOUN[credential.kind]}.{_VERB[to]}"
+    details = {"from": previous.value, "reason": credential.status_reason, "staff": credential.staff.code}
+    audit.append(session, actor=actor, action=action, target=credential.id, details=details, now=now)
 
 
 _NOUN = {CredentialKind.STAFF: "credential", CredentialKind.ASSIGNMENT: "assignment"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -19,6 +19,7 @@ from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 from registry.platform.console import admin as bp
+from registry.platform.console import done
 from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 
@@ -43,40 +44,32 @@ def credential_issue(code: str) -> Response:
     cred = credentials.issue_credential(
         db(), master_key(), staff_code=code[:MAX_ID], base_url=base_url(), now=now(), actor=actor_name(), days=days
     )
-    db().commit()
-    flash(_("Credential issued. Print the card and hand it over."))
-    return redirect(url_for("admin.credential_detail", credential_id=cred.id))
+    return done(
+        _("Credential issued. Print the card and hand it over."), "admin.credential_detail", credential_id=cred.id
+    )
 
 
 @bp.get("/credentials/<credential_id>")
 @require_role(*ALL_ROLES)
 def credential_detail(credential_id: str) -> str:
     cred = credentials.get_credential(db(), credential_id[:MAX_ID])
-    return render_template(
-        "admin/credential_detail.html",
-        cred=cred,
-        url=verification_url(base_url(), cred.token),
-        actions=status_actions(cred.status),
-    )
+    url = verification_url(base_url(), cred.token)
+    return render_template("admin/credential_detail.html", cred=cred, url=url, actions=status_actions(cred.status))
 
 
 @bp.post("/credentials/<credential_id>/status")
 @require_role(*ISSUERS)
 def credential_status(credential_id: str) -> Response:
-    to = forms.state_to(CredentialStatus)
-    forms.confirmed()
+    to, reason = forms.confirmed_change(CredentialStatus)
+    kind = CredentialKind.STAFF  # a letter's status is the assignments' page's
     cred = credentials.change_status(
-        db(),
-        credential_id[:MAX_ID],
-        to,
-        actor=actor_name(),
-        now=now(),
-        reason=forms.reason(),
-        kind=CredentialKind.STAFF,
+        db(), credential_id[:MAX_ID], to, actor=actor_name(), now=now(), reason=reason, kind=kind
     )
-    db().commit()
-    flash(_("The credential is now %(status)s.", status=STATUS_WORDS[cred.status.value]))
-    return redirect(url_for("admin.credential_detail", credential_id=cred.id))
+    return done(
+        _("The credential is now %(status)s.", status=STATUS_WORDS[cred.status.value]),
+        "admin.credential_detail",
+        credential_id=cred.id,
+    )
 
 
 @bp.get("/credentials/<credential_id>/card")

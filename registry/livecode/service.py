@@ -41,13 +41,6 @@ BASE32_RE = re.compile(r"^[A-Z2-7]+=*$")
 ISSUER = "Ban TĐKT Trung ương"  # shown by the authenticator app next to the staff code
 
 
-class LiveCodeAnswer(StrEnum):
-    VALID = "valid"
-    INVALID = "invalid"
-    LOCKED = "locked"
-    UNKNOWN_STAFF = "unknown_staff"
-
-
 @dataclass(frozen=True, slots=True)
 class LiveCodeResult:
     """The answer, and what the officer may see: the card (never the secret), and for
@@ -64,6 +57,13 @@ class LiveCodeResult:
 class Enrolment:
     staff_code: str
     otpauth_uri: str
+
+
+class LiveCodeAnswer(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    LOCKED = "locked"
+    UNKNOWN_STAFF = "unknown_staff"
 
 
 def _aad(staff_code: str) -> bytes:
@@ -168,14 +168,8 @@ def _record_failure(session: Session, staff_id: int, code: str, *, at: datetime)
     session.flush()
     until = lock_state(session, staff_id, at=at)
     if until is not None:
-        audit.append(
-            session,
-            actor="public",
-            action="live_code.locked",
-            target=code,
-            details={"until": until.isoformat()},
-            now=at,
-        )
+        details = {"until": until.isoformat()}
+        audit.append(session, actor="public", action="live_code.locked", target=code, details=details, now=at)
     return until
 
 

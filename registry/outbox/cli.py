@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 
 from registry.errors import ValidationError
 from registry.outbox import delivery
-from registry.platform.cli import JsonFlag, emit, fail, unit_of_work
+from registry.outbox.models import OutboxMessage
+from registry.platform.cli import JsonFlag, emit, emit_rows, fail, unit_of_work
 from registry.platform.clock import now
 
 outbox_cli = AppGroup("outbox", help="Webhook notifications of new reports.")
@@ -50,19 +51,12 @@ def outbox_deliver(retry_failed: bool, as_json: bool) -> None:
 def outbox_list(as_json: bool) -> None:
     """Notifications not yet delivered."""
     with unit_of_work() as session:
-        items = [delivery.describe(m) for m in delivery.waiting(session)]
-        emit(
-            as_json,
-            {"messages": items},
-            lambda: (
-                "\n".join(
-                    f"{m['key']}  {m['status']}  attempts {m['attempts']}  next {m['next_attempt_at']}  "
-                    f"{m['last_error'] or ''}"
-                    for m in items
-                )
-                or "nothing waiting"
-            ),
-        )
+        emit_rows(as_json, "messages", delivery.waiting(session), delivery.describe, _line, "nothing waiting")
+
+
+def _line(message: OutboxMessage) -> str:
+    m = delivery.describe(message)
+    return f"{m['key']}  {m['status']}  attempts {m['attempts']}  next {m['next_attempt_at']}  {m['last_error'] or ''}"
 
 
 def register_cli(app: Flask) -> None:

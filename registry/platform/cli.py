@@ -8,10 +8,10 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -23,6 +23,7 @@ from registry.platform.db import sessions
 from registry.platform.errors import cli_line
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 JsonFlag = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 # Key ids and credential ids are base64url and one in 32 starts with "-": without this,
 # click reads ``keys revoke -_Xy…`` as an unknown option instead of the id it is.
@@ -66,6 +67,14 @@ def emit(as_json: bool, payload: dict[str, Any], text: str | Callable[[], str]) 
         click.echo(json.dumps(payload, ensure_ascii=False, default=str))
     else:
         click.echo(text() if callable(text) else text)
+
+
+def emit_rows(
+    as_json: bool, name: str, rows: Sequence[T], to_json: Callable[[T], Any], line: Callable[[T], str], none: str
+) -> None:
+    """A list: ``{name: [to_json(row)...]}`` with ``--json``, else one ``line`` a row
+    (``none`` when there is none)."""
+    emit(as_json, {name: [to_json(row) for row in rows]}, lambda: "\n".join(line(row) for row in rows) or none)
 
 
 def alembic_config() -> Any:

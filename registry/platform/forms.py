@@ -68,6 +68,13 @@ def state_to(kind: type[E]) -> E:
     return word(kind, field("to", MAX_WORD))
 
 
+def confirmed_change(kind: type[E]) -> tuple[E, str | None]:
+    """A confirmed change of state: the target state (``to``) and the reason given."""
+    to = state_to(kind)
+    confirmed()
+    return to, reason()
+
+
 def state_filter(kind: type[E]) -> E | None:
     """A list's optional state filter (``?status=``): an unknown word shows everything."""
     raw = request.args.get("status", "")[:MAX_WORD]
@@ -110,6 +117,10 @@ class Page:
     def count(self, total: int) -> int:
         """How many pages ``total`` rows fill (at least one)."""
         return max(1, math.ceil(total / self.size))
+
+    def shown(self, total: int) -> dict[str, int]:
+        """What a list's template shows of its pages: this one, how many, how many rows."""
+        return {"page": self.number, "pages": self.count(total), "total": total}
 
 
 def page() -> Page:

@@ -54,6 +54,12 @@ def wants_json() -> bool:
     )
 
 
+def public_cache(response: Response, seconds: int) -> Response:
+    """A public answer that browsers and proxies may keep for ``seconds``."""
+    response.headers["Cache-Control"] = f"public, max-age={seconds}"
+    return response
+
+
 def security_header_list(app: Flask) -> list[tuple[str, str]]:
     """Every security header a response of ``app`` carries, built once at start-up:
     the Flask hook adds them and the verification fast path sends them."""

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from keys import service as key_service
 from keys.models import KeyPurpose, SigningKey
-from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, unit_of_work
+from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, emit_rows, unit_of_work
 from registry.platform.clock import now
 from registry.platform.config import master_key
 from registry.signing import service as signing
@@ -54,19 +54,15 @@ def keys_rotate(as_json: bool) -> None:
         )
 
 
+def _key_line(k: SigningKey) -> str:
+    return f"{k.kid}  {k.purpose.value:8} {k.state.value:8} {k.created_at:%Y-%m-%d}"
+
+
 @keys_cli.command("list")
 @JsonFlag
 def keys_list(as_json: bool) -> None:
     with unit_of_work() as session:
-        keys = key_service.list_keys(session)
-        emit(
-            as_json,
-            {"keys": [key_json(k) for k in keys]},
-            lambda: (
-                "\n".join(f"{k.kid}  {k.purpose.value:8} {k.state.value:8} {k.created_at:%Y-%m-%d}" for k in keys)
-                or "no keys"
-            ),
-        )
+        emit_rows(as_json, "keys", key_service.list_keys(session), key_json, _key_line, "no keys")
 
 
 @keys_cli.command("revoke", context_settings=TAKES_ID)

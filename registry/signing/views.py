@@ -3,7 +3,7 @@ the signing key, and revocation of a compromised one."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,6 +16,7 @@ from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.config import master_key
 from registry.platform.console import admin as bp
+from registry.platform.console import done
 from registry.platform.db import db
 from registry.signing import service as signing
 
@@ -39,9 +40,7 @@ def keys() -> str:
 def keys_rotate() -> Response:
     forms.confirmed()
     new, _old = signing.rotate(db(), master_key(), actor=actor_name(), now=now())
-    db().commit()
-    flash(_("New signing key %(kid)s is active; the previous one keeps verifying.", kid=new.kid))
-    return redirect(url_for("admin.keys"))
+    return done(_("New signing key %(kid)s is active; the previous one keeps verifying.", kid=new.kid), "admin.keys")
 
 
 @bp.post("/keys/<kid>/revoke")
@@ -51,6 +50,4 @@ def keys_revoke(kid: str) -> Response:
     if forms.field("confirm_kid", MAX_KID).strip() != key.kid:
         raise ValidationError(N_("Type the key id exactly to confirm the revocation."), field="confirm_kid")
     signing.revoke(db(), key.kid, actor=actor_name(), now=now(), reason=forms.reason())
-    db().commit()
-    flash(_("Key %(kid)s is revoked: everything it signed now fails verification.", kid=key.kid))
-    return redirect(url_for("admin.keys"))
+    return done(_("Key %(kid)s is revoked: everything it signed now fails verification.", kid=key.kid), "admin.keys")

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from registry.errors import ValidationError
-from registry.platform.cli import JsonFlag, actor, emit, fail, unit_of_work
+from registry.platform.cli import JsonFlag, actor, emit, emit_rows, fail, unit_of_work
 from registry.platform.clock import now
 from registry.staff import imports
 from registry.staff import service as staff_service
@@ -84,15 +84,11 @@ def staff_import(csv_file: str, as_json: bool) -> None:
 @JsonFlag
 def staff_list(as_json: bool) -> None:
     with unit_of_work() as session:
-        people = staff_service.list_staff(session)
-        emit(
-            as_json,
-            {"staff": [staff_json(s) for s in people]},
-            lambda: (
-                "\n".join(f"{s.code:12} {s.status.value:9} {s.name} — {s.title}, {s.unit}" for s in people)
-                or "no staff"
-            ),
-        )
+        emit_rows(as_json, "staff", staff_service.list_staff(session), staff_json, _staff_line, "no staff")
+
+
+def _staff_line(s: Staff) -> str:
+    return f"{s.code:12} {s.status.value:9} {s.name} — {s.title}, {s.unit}"
 
 
 def _staff_status_command(name: str, to: StaffStatus, help_text: str) -> None:

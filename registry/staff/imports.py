@@ -12,13 +12,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from registry.errors import ImportRowsError, ValidationError
-from registry.staff.service import StaffInput, add_staff, find_staff, update_staff, validate_staff
+from registry.staff.models import StaffDetails
+from registry.staff.service import add_staff, find_staff, update_staff, validate_staff
 
 CSV_HEADER = ["code", "name", "title", "unit", "phone", "email"]
 MAX_IMPORT_ROWS = 100_000
 
 
-def parse_csv(text: str) -> list[StaffInput]:
+def parse_csv(text: str) -> list[StaffDetails]:
     """Validate a whole CSV (header code,name,title,unit,phone,email).
 
     Returns every row validated, or raises ImportRowsError naming each bad row by its
@@ -31,7 +32,7 @@ def parse_csv(text: str) -> list[StaffInput]:
         raise ImportRowsError({1: ["the file is empty"]}) from None
     if header != CSV_HEADER:
         raise ImportRowsError({1: [f"header must be {','.join(CSV_HEADER)}"]})
-    rows: list[StaffInput] = []
+    rows: list[StaffDetails] = []
     problems: dict[int, list[str]] = {}
     seen: dict[str, int] = {}
     for values in reader:
@@ -70,7 +71,7 @@ class ImportResult:
     unchanged: list[str]
 
 
-def import_staff(session: Session, rows: list[StaffInput], *, actor: str, now: datetime) -> ImportResult:
+def import_staff(session: Session, rows: list[StaffDetails], *, actor: str, now: datetime) -> ImportResult:
     """Create or update by code; importing the same file twice changes nothing."""
     created, updated, unchanged = [], [], []
     for row in rows:

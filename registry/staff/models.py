@@ -3,6 +3,7 @@ lifecycle (active, suspended, departed)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,6 +24,19 @@ STAFF_TRANSITIONS: dict[StaffStatus, frozenset[StaffStatus]] = {
     StaffStatus.SUSPENDED: frozenset({StaffStatus.ACTIVE, StaffStatus.DEPARTED}),
     StaffStatus.DEPARTED: frozenset(),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class StaffDetails:
+    """A person as their record and their card say: code, name, title, unit, and their
+    own phone and email (validated before they are written; read back for answers)."""
+
+    code: str
+    name: str
+    title: str
+    unit: str
+    phone: str | None
+    email: str | None
 
 
 class Staff(Base):

@@ -66,11 +66,5 @@ def set_staff_photo(session: Session, person: Staff, data: bytes, *, actor: str,
     set_photo(person, cleaned, "image/jpeg")
     person.updated_at = now
     session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="staff.photo",
-        target=person.code,
-        details={"sha256": hashlib.sha256(cleaned).hexdigest(), "bytes": len(cleaned)},
-        now=now,
-    )
+    details = {"sha256": hashlib.sha256(cleaned).hexdigest(), "bytes": len(cleaned)}
+    audit.append(session, actor=actor, action="staff.photo", target=person.code, details=details, now=now)

@@ -4,7 +4,6 @@ holds, in the same transaction, so online and offline verifiers see it at once."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -14,9 +13,9 @@ from keys.errors import N_
 from keys.text import fold_name, parse_email, parse_phone
 from registry.audit import service as audit
 from registry.credentials.entries import sync_status_entries
-from registry.errors import ConflictError, NotFoundError, TransitionError
+from registry.errors import ConflictError, allowed, found
 from registry.fields import MAX_NAME, clean_text, normalize_code, normalize_email, normalize_phone
-from registry.staff.models import STAFF_TRANSITIONS, Staff, StaffStatus
+from registry.staff.models import STAFF_TRANSITIONS, Staff, StaffDetails, StaffStatus
 from registry.staff.photos import normalize_photo, set_photo
 
 MAX_TITLE = 200
@@ -24,23 +23,11 @@ MAX_UNIT = 200
 MAX_REASON = 500
 
 
-@dataclass(frozen=True)
-class StaffInput:
-    """A validated staff record, before it touches the database."""
-
-    code: str
-    name: str
-    title: str
-    unit: str
-    phone: str | None
-    email: str | None
-
-
 def validate_staff(
     *, code: str, name: str, title: str, unit: str, phone: str | None = None, email: str | None = None
-) -> StaffInput:
+) -> StaffDetails:
     """Check and normalise every field; raise ValidationError naming the field."""
-    return StaffInput(
+    return StaffDetails(
         code=normalize_code(code),
         name=clean_text(name, field="name", max_len=MAX_NAME),
         title=clean_text(title, field="title", max_len=MAX_TITLE),
@@ -55,13 +42,10 @@ def find_staff(session: Session, code: str) -> Staff | None:
 
 
 def get_staff(session: Session, code: str) -> Staff:
-    staff = find_staff(session, code)
-    if staff is None:
-        raise NotFoundError(N_("no staff member with code {code}"), field="code", params={"code": code})
-    return staff
+    return found(find_staff(session, code), N_("no staff member with code {code}"), field="code", code=code)
 
 
-def _apply(staff: Staff, data: StaffInput) -> None:
+def _apply(staff: Staff, data: StaffDetails) -> None:
     staff.name = data.name
     staff.name_folded = fold_name(data.name)
     staff.title = data.title
@@ -72,7 +56,7 @@ def _apply(staff: Staff, data: StaffInput) -> None:
 
 def add_staff(
     session: Session,
-    data: StaffInput,
+    data: StaffDetails,
     *,
     actor: str,
     now: datetime,
@@ -88,21 +72,15 @@ def add_staff(
         set_photo(staff, normalize_photo(photo), "image/jpeg")
     session.add(staff)
     session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="staff.add",
-        target=staff.code,
-        details={"name": staff.name, "title": staff.title, "unit": staff.unit},
-        now=now,
-    )
+    details = {"name": staff.name, "title": staff.title, "unit": staff.unit}
+    audit.append(session, actor=actor, action="staff.add", target=staff.code, details=details, now=now)
     return staff
 
 
-def update_staff(session: Session, staff: Staff, data: StaffInput, *, actor: str, now: datetime) -> Staff:
+def update_staff(session: Session, staff: Staff, data: StaffDetails, *, actor: str, now: datetime) -> Staff:
     """Change a staff member's details (the code stays)."""
     before = {"name": staff.name, "title": staff.title, "unit": staff.unit, "phone": staff.phone, "email": staff.email}
-    _apply(staff, StaffInput(staff.code, data.name, data.title, data.unit, data.phone, data.email))
+    _apply(staff, StaffDetails(staff.code, data.name, data.title, data.unit, data.phone, data.email))
     staff.updated_at = now
     after = {"name": staff.name, "title": staff.title, "unit": staff.unit, "phone": staff.phone, "email": staff.email}
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
@@ -153,23 +131,13 @@ def change_status(
     """Suspend, reinstate or record a departure; raise TransitionError if the
     lifecycle forbids it. Every credential of the person follows at once."""
     staff = get_staff(session, code)
-    if to not in STAFF_TRANSITIONS[staff.status]:
-        raise TransitionError(
-            N_("staff {code} is {status}; cannot become {to}"),
-            params={"code": staff.code, "status": staff.status.value, "to": to.value},
-        )
+    allowed(STAFF_TRANSITIONS, staff.status, to, N_("staff {code} is {status}; cannot become {to}"), code=staff.code)
     previous = staff.status
     staff.status = to
     staff.status_reason = clean_text(reason, field="reason", max_len=MAX_REASON) if reason else None
     staff.updated_at = now
     session.flush()
     sync_status_entries(session, staff, now=now)
-    audit.append(
-        session,
-        actor=actor,
-        action=f"staff.{_STAFF_VERB[to]}",
-        target=staff.code,
-        details={"from": previous.value, "reason": staff.status_reason},
-        now=now,
-    )
+    details = {"from": previous.value, "reason": staff.status_reason}
+    audit.append(session, actor=actor, action=f"staff.{_STAFF_VERB[to]}", target=staff.code, details=details, now=now)
     return staff

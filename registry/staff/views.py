@@ -16,6 +16,7 @@ from registry.errors import ValidationError
 from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.console import admin as bp
+from registry.platform.console import done
 from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 from registry.queries import staff_photo as load_photo
@@ -46,9 +47,7 @@ def staff_list() -> str:
         q=q,
         status=status.value if status else "",
         statuses=list(StaffStatus),
-        page=page.number,
-        pages=page.count(total),
-        total=total,
+        **page.shown(total),
     )
 
 
@@ -78,13 +77,14 @@ def staff_new() -> Response | tuple[str, int] | str:
 @require_role(*ALL_ROLES)
 def staff_detail(code: str) -> str:
     person = staff_service.get_staff(db(), code[:MAX_CODE])
+    actions = [(to.value, ACTION_LABELS[to]) for to in StaffStatus if to in STAFF_TRANSITIONS[person.status]]
     return render_template(
         "admin/staff_detail.html",
         staff=person,
         creds=credentials.list_credentials(db(), staff_code=person.code),
         max_days=credentials.MAX_DAYS,
         default_days=credentials.DEFAULT_DAYS,
-        transitions=[(to.value, ACTION_LABELS[to]) for to in StaffStatus if to in STAFF_TRANSITIONS[person.status]],
+        transitions=actions,
     )
 
 
@@ -122,19 +122,16 @@ def staff_photo_upload(code: str) -> Response:
     upload = request.files.get("photo")
     data = upload.stream.read(MAX_PHOTO_UPLOAD + 1) if upload is not None else b""
     set_staff_photo(db(), person, data, actor=actor_name(), now=now())
-    db().commit()
-    flash(_("Photo saved."))
-    return redirect(url_for("admin.staff_detail", code=person.code))
+    return done(_("Photo saved."), "admin.staff_detail", code=person.code)
 
 
 @bp.post("/staff/<code>/status")
 @require_role(*ISSUERS)
 def staff_status(code: str) -> Response:
-    to = forms.state_to(StaffStatus)
-    forms.confirmed()
-    person = staff_service.change_status(
-        db(), code[:MAX_CODE], to, actor=actor_name(), now=now(), reason=forms.reason()
+    to, reason = forms.confirmed_change(StaffStatus)
+    person = staff_service.change_status(db(), code[:MAX_CODE], to, actor=actor_name(), now=now(), reason=reason)
+    return done(
+        _("%(code)s is now %(status)s.", code=person.code, status=STATUS_WORDS[person.status.value]),
+        "admin.staff_detail",
+        code=person.code,
     )
-    db().commit()
-    flash(_("%(code)s is now %(status)s.", code=person.code, status=STATUS_WORDS[person.status.value]))
-    return redirect(url_for("admin.staff_detail", code=person.code))

@@ -4,7 +4,8 @@ Every registered view whose docstring ends with a YAML block after a line holdin
 only ``---`` contributes its operations (apispec's FlaskPlugin convention): the
 document can never list an endpoint that does not exist, and a new endpoint appears
 as soon as its view is documented. The shared shapes (``Error``, ``StaffCard``,
-``Channel``, ``VerifyAnswer``) are components that any view's YAML may ``$ref``.
+``Channel``, ``VerifyAnswer``), responses (``Error``, ``TooManyRequests``) and the
+``lang`` parameter are components that any view's YAML may ``$ref``.
 
 The plugin is the few lines of ``apispec_webframeworks.flask.FlaskPlugin`` that we
 need, written against the apispec we pin, so no further package is required.
@@ -44,6 +45,14 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
+# Responses the views' YAML refers to; an operation gives the Error response its own
+# description ({$ref: "#/components/responses/Error", description: ...}).
+ERROR_RESPONSE: dict[str, Any] = {
+    "description": "An error: its code says which, its message says it in the user's language.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+LANG_PARAMETER: dict[str, Any] = {"required": False, "schema": {"type": "string", "enum": ["vi", "en"]}}
+TOO_MANY_REQUESTS: dict[str, Any] = {**ERROR_RESPONSE, "description": "Too many requests from this address."}
 STAFF_CARD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": (
@@ -177,6 +186,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.schema("StaffCard", STAFF_CARD_SCHEMA)
     spec.components.schema("Channel", CHANNEL_SCHEMA)
     spec.components.schema("VerifyAnswer", VERIFY_ANSWER_SCHEMA)
+    spec.components.parameter("lang", "query", LANG_PARAMETER)
+    spec.components.response("Error", ERROR_RESPONSE)
+    spec.components.response("TooManyRequests", TOO_MANY_REQUESTS)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         if view is not None and has_operations(view):

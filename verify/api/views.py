@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from registry.platform.db import db
+from registry.platform.web import public_cache
 from verify.api import openapi
 
 bp = Blueprint("api", __name__)
@@ -29,8 +30,7 @@ def openapi_document() -> Response:
               schema: {type: object, required: [openapi, info, paths]}
     """
     resp = jsonify(openapi.document(current_app))
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp
+    return public_cache(resp, 300)
 
 
 @bp.get("/healthz")
@@ -45,11 +45,7 @@ def healthz() -> Response:
           description: The process answers.
           content:
             application/json:
-              schema:
-                type: object
-                required: [status]
-                properties:
-                  status: {type: string, enum: [ok]}
+              schema: {type: object, required: [status], properties: {status: {type: string, enum: [ok]}}}
     """
     return jsonify({"status": "ok"})
 
@@ -66,16 +62,10 @@ def readyz() -> Response:
           description: Ready.
           content:
             application/json:
-              schema:
-                type: object
-                required: [status]
-                properties:
-                  status: {type: string, enum: [ready]}
+              schema: {type: object, required: [status], properties: {status: {type: string, enum: [ready]}}}
         "503":
+          $ref: "#/components/responses/Error"
           description: The database does not answer.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     """
     try:
         db().execute(text("SELECT 1"))

@@ -21,7 +21,7 @@ from joserfc.jwk import OKPKey
 
 from keys import jose, strictjson
 from keys.contract import KEYSET_TYP, ROSTER_TYP, STATUS_LIST_TYP, status_list_uri
-from keys.errors import BadSignatureError, MalformedTokenError
+from keys.errors import N_, BadSignatureError, MalformedTokenError
 from keys.statuslist import BITS, decode_lst
 from keys.text import display_phone
 from verify.client.errors import InvalidResponseError, RootChangedError, TrustError
@@ -39,6 +39,21 @@ MAX_CHANNELS = 100  # the Centre lists a handful; a bound on what a roster may h
 _X_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # an Ed25519 public key, base64url
 
 
+INVALID = N_("The {what} sent by the server is not valid.")
+
+
+def _invalid(what: str) -> InvalidResponseError:
+    """A signed document that is not what the server sends (``what`` names it)."""
+    return InvalidResponseError(INVALID, what=what)
+
+
+def _listed(claims: dict[str, Any], name: str, issuer: str, what: str) -> list[Any]:
+    """The list claim ``name`` of a document of ``issuer``; raise InvalidResponseError."""
+    if claims.get("iss") != issuer or not isinstance(claims.get(name), list):
+        raise _invalid(what)
+    return list(claims[name])
+
+
 def ts(value: int) -> datetime:
     """The moment of a NumericDate; raise ValueError for one no calendar holds (a
     crafted number such as 10**20)."""
@@ -51,7 +66,7 @@ def ts(value: int) -> datetime:
 def _int(claims: dict[str, Any], name: str, what: str) -> int:
     value = claims.get(name)
     if type(value) is not int:
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     return value
 
 
@@ -59,13 +74,13 @@ def _time(claims: dict[str, Any], name: str, what: str) -> datetime:
     try:
         return ts(_int(claims, name, what))
     except ValueError as exc:
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+        raise _invalid(what) from exc
 
 
 def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
     """Split and decode a signed document of type ``typ``; raise InvalidResponseError."""
     if len(token) > MAX_DOCUMENT_BYTES or not token.isascii():
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     parts = token.strip().split(".")
     try:
         if len(parts) != 3:
@@ -75,7 +90,7 @@ def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
         signature = jose.b64url_decode(parts[2])
     except (MalformedTokenError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         # RecursionError: JSON nested thousands deep, from whoever answers in the server's name
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+        raise _invalid(what) from exc
     if (
         not isinstance(header, dict)
         or not isinstance(claims, dict)
@@ -86,7 +101,7 @@ def parse_document(token: str, *, typ: str, what: str) -> jose.ParsedToken:
         or jose.FORBIDDEN_HEADERS & header.keys()
         or len(signature) != jose.ED25519_SIGNATURE_BYTES
     ):
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     return jose.ParsedToken(raw=token.strip(), header=header, claims=claims)
 
 
@@ -113,15 +128,15 @@ def root_from_jwk(value: Any) -> RootKey:
     InvalidResponseError. Whether to trust it is the caller's decision (the pin)."""
     what = "root key"
     if not isinstance(value, dict):
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     jwk = {name: value.get(name) for name in ("kty", "crv", "x")}
     if jwk["kty"] != "OKP" or jwk["crv"] != "Ed25519" or not isinstance(jwk["x"], str) or not _X_RE.match(jwk["x"]):
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     clean = {k: str(v) for k, v in jwk.items()}
     try:
         key = jose.import_public(clean)
     except ValueError as exc:
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+        raise _invalid(what) from exc
     return RootKey(kid=jose.thumbprint(clean), jwk=clean, key=key)
 
 
@@ -135,10 +150,17 @@ class TrustedKey:
 
 
 @dataclass(frozen=True, slots=True)
-class KeySet:
+class Signed:
+    """A signed document as the server sent it (``raw``), and the window it is valid
+    in: from ``issued_at`` (its ``iat``) to ``expires_at`` (its ``exp``)."""
+
     raw: str
     issued_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet(Signed):
     keys: dict[str, TrustedKey]
 
     def signer(self, parsed: jose.ParsedToken, what: str) -> TrustedKey:
@@ -163,31 +185,23 @@ def verify_keyset(token: str, root: RootKey, *, issuer: str) -> KeySet:
         )
     _check_signature(parsed, root.key, what)
     claims = parsed.claims
-    if claims.get("iss") != issuer or not isinstance(claims.get("keys"), list):
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
     keys: dict[str, TrustedKey] = {}
-    for entry in claims["keys"]:
+    for entry in _listed(claims, "keys", issuer, what):
         if not isinstance(entry, dict) or entry.get("state") not in KEY_STATES:
-            raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+            raise _invalid(what)
         signing = root_from_jwk(entry)  # same shape rules as the root's own JWK
         if entry.get("kid") != signing.kid:
             # a kid is the hash of its key: a list where they differ is not ours
-            raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+            raise _invalid(what)
         keys[signing.kid] = TrustedKey(kid=signing.kid, state=str(entry["state"]), key=signing.key)
     return KeySet(
-        raw=parsed.raw,
-        issued_at=_time(claims, "iat", what),
-        expires_at=_time(claims, "exp", what),
-        keys=keys,
+        raw=parsed.raw, issued_at=_time(claims, "iat", what), expires_at=_time(claims, "exp", what), keys=keys
     )
 
 
 @dataclass(frozen=True, slots=True)
-class StatusList:
-    raw: str
+class StatusList(Signed):
     number: int
-    issued_at: datetime
-    expires_at: datetime
     ttl_seconds: int
     bits: bytes
 
@@ -206,23 +220,18 @@ def verify_status_list(token: str, keyset: KeySet, *, issuer: str, number: int) 
         or not isinstance(body, dict)
         or body.get("bits") != BITS
     ):
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     try:
         bits = decode_lst(body.get("lst"))  # type: ignore[arg-type]  # decode_lst checks the type
     except MalformedTokenError as exc:
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what) from exc
+        raise _invalid(what) from exc
     issued_at, expires_at = _time(claims, "iat", what), _time(claims, "exp", what)
     ttl = _int(claims, "ttl", what)
     if not 0 < ttl <= (expires_at - issued_at).total_seconds():
         # a list cannot be reused for longer than it is valid
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+        raise _invalid(what)
     return StatusList(
-        raw=parsed.raw,
-        number=number,
-        issued_at=issued_at,
-        expires_at=expires_at,
-        ttl_seconds=ttl,
-        bits=bits,
+        raw=parsed.raw, number=number, issued_at=issued_at, expires_at=expires_at, ttl_seconds=ttl, bits=bits
     )
 
 
@@ -270,10 +279,7 @@ class OfficialChannel:
 
 
 @dataclass(frozen=True, slots=True)
-class Roster:
-    raw: str
-    issued_at: datetime
-    expires_at: datetime
+class Roster(Signed):
     staff: dict[str, RosterCard]
     official_contacts: tuple[OfficialChannel, ...] = ()
 
@@ -283,7 +289,7 @@ def _text(entry: dict[str, Any], name: str, *, required: bool = True) -> str | N
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_ROSTER_FIELD:
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+        raise _invalid("roster")
     return value
 
 
@@ -293,16 +299,16 @@ def _channels(value: Any) -> tuple[OfficialChannel, ...]:
     channel of a kind this client does not know is left out (a newer server may list
     more kinds than these)."""
     if not isinstance(value, list) or len(value) > MAX_CHANNELS:
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+        raise _invalid("roster")
     channels = []
     for entry in value:
         if not isinstance(entry, dict) or not isinstance(entry.get("kind"), str):
-            raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+            raise _invalid("roster")
         text, label = entry.get("value"), entry.get("label")
         if not isinstance(text, str) or not text or len(text) > MAX_CHANNEL_VALUE:
-            raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+            raise _invalid("roster")
         if not isinstance(label, str) or len(label) > MAX_CHANNEL_LABEL:
-            raise InvalidResponseError("The {what} sent by the server is not valid.", what="roster")
+            raise _invalid("roster")
         if entry["kind"] in CHANNEL_KINDS:
             channels.append(OfficialChannel(kind=entry["kind"], value=text, label=label))
     return tuple(channels)
@@ -314,12 +320,10 @@ def verify_roster(token: str, keyset: KeySet, *, issuer: str) -> Roster:
     parsed = parse_document(token, typ=ROSTER_TYP, what=what)
     _check_signature(parsed, keyset.signer(parsed, what).key, what)
     claims = parsed.claims
-    if claims.get("iss") != issuer or not isinstance(claims.get("staff"), list):
-        raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
     staff: dict[str, RosterCard] = {}
-    for entry in claims["staff"]:
+    for entry in _listed(claims, "staff", issuer, what):
         if not isinstance(entry, dict) or entry.get("status") not in STAFF_STATES:
-            raise InvalidResponseError("The {what} sent by the server is not valid.", what=what)
+            raise _invalid(what)
         card = RosterCard(
             code=str(_text(entry, "code")),
             name=str(_text(entry, "name")),

@@ -10,6 +10,12 @@ class ClientError(Exception):
 
     code = "client_error"
 
+    def __init_subclass__(cls, *, code: str | None = None, **kwargs: object) -> None:
+        """Each error names its code where it is declared: ``class X(ClientError, code="x")``."""
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+
     def __init__(self, template: str, **details: object) -> None:
         # ``template`` is an English msgid with {placeholders}: the library shows it
         # as is, the command line translates it first.
@@ -20,105 +26,77 @@ class ClientError(Exception):
         self.details = details
 
 
-class NetworkError(ClientError):
+class NetworkError(ClientError, code="network_error"):
     """The server could not be reached or did not answer usefully."""
 
-    code = "network_error"
+
+class ServerTimeoutError(NetworkError, code="timeout"):
+    """The server did not answer in time."""
 
 
-class ServerTimeoutError(NetworkError):
-    code = "timeout"
+class ConnectionRefusedByServerError(NetworkError, code="connection_failed"):
+    """No connection could be made to the server."""
 
 
-class ConnectionRefusedByServerError(NetworkError):
-    code = "connection_failed"
-
-
-class HTTPStatusError(NetworkError):
+class HTTPStatusError(NetworkError, code="http_error"):
     """The server answered with an unexpected HTTP status (a 5xx, a 404...)."""
 
-    code = "http_error"
 
-
-class InvalidResponseError(NetworkError):
+class InvalidResponseError(NetworkError, code="invalid_response"):
     """The answer is not what the server sends: invalid JSON, a token that does not
     parse, too large, the wrong issuer. It may have been tampered with in transit."""
 
-    code = "invalid_response"
 
-
-class TrustError(ClientError):
+class TrustError(ClientError, code="untrusted"):
     """The root key or a signed document cannot be trusted: a different root than the
     one pinned, or a signature that does not verify."""
 
-    code = "untrusted"
+
+class RootChangedError(TrustError, code="root_changed"):
+    """The server shows another root than the one pinned."""
 
 
-class RootChangedError(TrustError):
-    code = "root_changed"
-
-
-class TrustRequiredError(TrustError):
+class TrustRequiredError(TrustError, code="trust_required"):
     """No root is pinned for this server yet, and neither a thumbprint to pin nor
     consent to trust whatever root the server shows (``tofu``) was given."""
 
-    code = "trust_required"
 
-
-class RollbackError(TrustError):
+class RollbackError(TrustError, code="rollback"):
     """A signed document older than the one already cached: a replay."""
 
-    code = "rollback"
 
-
-class NotSyncedError(ClientError):
+class NotSyncedError(ClientError, code="not_synced"):
     """Nothing cached for this server (or not the data a token needs) and the
     network may not be used."""
 
-    code = "not_synced"
 
-
-class NoServerError(ClientError):
+class NoServerError(ClientError, code="no_server"):
     """No --server, no CHINHDANH_SERVER and nothing synced before, or an address
     that is not a server's."""
 
-    code = "no_server"
 
-
-class InsecureServerError(NoServerError):
+class InsecureServerError(NoServerError, code="insecure_server"):
     """A server address in plain ``http://`` that is not this computer: anyone on
     the way could answer in the server's name."""
 
-    code = "insecure_server"
 
-
-class StaleDataError(ClientError):
+class StaleDataError(ClientError, code="stale"):
     """The cached key set or status list is past its own expiry."""
 
-    code = "stale"
 
-
-class UndecidableError(ClientError):
+class UndecidableError(ClientError, code="undecidable"):
     """A well-signed token that the cached data cannot settle (a status list the
     server never published, an index outside it)."""
 
-    code = "undecidable"
 
-
-class InputError(ClientError):
+class InputError(ClientError, code="bad_input"):
     """The CHECK argument cannot be read: an unreadable file, no QR code in it."""
 
-    code = "bad_input"
 
-
-class CacheError(ClientError):
+class CacheError(ClientError, code="cache_error"):
     """The cache directory cannot be read or written."""
 
-    code = "cache_error"
 
-
-class InternalError(ClientError):
+class InternalError(ClientError, code="internal_error"):
     """Something the client does not expect went wrong: a bug, reported by the command
     line as "could not decide" rather than as a traceback."""
-
-    code = "internal_error"

@@ -61,14 +61,13 @@ DOWNSCALE_LONG_SIDE = 1600
 _QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # never a 1-D barcode on the card
 
 
-class QrDecodeError(ChinhdanhError):
+class QrDecodeError(ChinhdanhError, code="qr_decode_error"):
     """Base of the photo-decoding errors, the core's own family. Its message id is
     what the person who sent the photo is told (``TEXT``, the same whatever the
     photo); ``detail`` says precisely what went wrong, in English, for the offline
     client's messages and the log. ``retry_after`` (seconds) is set when trying
     again later can succeed."""
 
-    code = "qr_decode_error"
     TEXT: ClassVar[str] = N_("This file is not a photo. Send a JPEG, PNG or WebP picture of the card.")
 
     def __init__(self, detail: str) -> None:
@@ -76,55 +75,43 @@ class QrDecodeError(ChinhdanhError):
         self.detail = detail
 
 
-class TooLarge(QrDecodeError):
+class TooLarge(QrDecodeError, code="too_large", status=413):
     """More bytes or more pixels than a card photo needs."""
 
-    code = "too_large"
-    status = 413
     TEXT = N_("The photo is too large. Send a photo of at most 5 MB and 16 megapixels, as a phone takes it.")
 
 
-class NotAnImage(QrDecodeError):
+class NotAnImage(QrDecodeError, code="not_an_image", status=415):
     """Not a JPEG, PNG or WebP image (judged by content)."""
 
-    code = "not_an_image"
-    status = 415
 
-
-class TruncatedImage(QrDecodeError):
+class TruncatedImage(QrDecodeError, code="truncated_image"):
     """A recognised image whose pixel data is cut short or damaged."""
 
-    code = "truncated_image"
     TEXT = N_("The photo is damaged or incomplete. Take or send it again.")
 
 
-class NoQrCode(QrDecodeError):
+class NoQrCode(QrDecodeError, code="no_qr_code", status=422):
     """A readable image in which no QR code was found."""
 
-    code = "no_qr_code"
-    status = 422
     TEXT = N_(
         "No QR code was found in the photo. Take it again closer to the card, in good light, "
         "with the whole QR code in the picture."
     )
 
 
-class TooComplex(QrDecodeError):
+class TooComplex(QrDecodeError, code="too_complex", status=422):
     """An image the decoder could not finish within its CPU budget."""
 
-    code = "too_complex"
-    status = 422
     TEXT = N_(
         "This photo is too complex to read in time. Take a photo of the card alone, closer, "
         "with the whole QR code in the picture."
     )
 
 
-class Busy(QrDecodeError):
+class Busy(QrDecodeError, code="busy", status=503):
     """Every decode slot of this process is taken."""
 
-    code = "busy"
-    status = 503
     retry_after = 5  # seconds: a decode ends within DECODE_WALL_S, most within one
     TEXT = N_("Too many photos are being checked right now. Try again in a few seconds.")
 

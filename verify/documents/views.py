@@ -6,6 +6,7 @@ error table."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from flask import Blueprint, jsonify, make_response, request
 from werkzeug.wrappers import Response
@@ -17,10 +18,24 @@ from registry.errors import NotFoundError
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 from registry.platform.db import db
+from registry.platform.web import public_cache
 from verify.documents import roster
 from verify.documents.service import STATUS_LIST_MAX_AGE, signed_status_list
 
 bp = Blueprint("documents", __name__)
+
+
+def _revalidated(etag: str, mimetype: str, max_age: int, body: Callable[[], str]) -> Response:
+    """A signed document that verifiers keep and revalidate: 304 to their own ETag,
+    else ``body()``; either way the ETag and how long it may be reused."""
+    if request.if_none_match.contains(etag):
+        resp = make_response("", 304)
+    else:
+        resp = make_response(body())
+        resp.mimetype = mimetype
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = f"public, max-age={max_age}, must-revalidate"
+    return resp
 
 
 @bp.get(JWKS_PATH)
@@ -53,8 +68,7 @@ def jwks() -> Response:
                         use: {type: string}
     """
     resp = jsonify(key_service.jwks(db(), now=now()))
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp
+    return public_cache(resp, 300)
 
 
 @bp.get(KEYSET_PATH)
@@ -70,17 +84,14 @@ def keyset() -> Response:
           content:
             application/jwt: {}
         "503":
+          $ref: "#/components/responses/Error"
           description: No root key yet.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     """
     token = key_service.keyset_token(db(), master_key(), issuer=base_url(), now=now())
     db().commit()
     resp = make_response(token)
     resp.mimetype = "application/jwt"
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp
+    return public_cache(resp, 300)
 
 
 @bp.get(f"{STATUS_LIST_PATH}<int(max=2147483647):list_id>")  # the column is a 32-bit integer
@@ -103,29 +114,23 @@ def status_list(list_id: int) -> Response:
         "304":
           description: Not modified since the ETag given in If-None-Match.
         "404":
+          $ref: "#/components/responses/Error"
           description: No such status list.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
         "503":
+          $ref: "#/components/responses/Error"
           description: No signing key yet.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     """
     session = db()
     version = statuslists.list_version(session, list_id)
     if version is None:
         raise NotFoundError("no such status list")
     etag = hashlib.sha256(f"{list_id}:{version}".encode()).hexdigest()[:32]
-    if request.if_none_match.contains(etag):
-        resp = make_response("", 304)
-    else:
-        resp = make_response(signed_status_list(session, master_key(), list_id, version, issuer=base_url(), now=now()))
-        resp.mimetype = "application/statuslist+jwt"
-    resp.set_etag(etag)
-    resp.headers["Cache-Control"] = f"public, max-age={STATUS_LIST_MAX_AGE // 60}, must-revalidate"
-    return resp
+    return _revalidated(
+        etag,
+        "application/statuslist+jwt",
+        STATUS_LIST_MAX_AGE // 60,
+        lambda: signed_status_list(session, master_key(), list_id, version, issuer=base_url(), now=now()),
+    )
 
 
 @bp.get(ROSTER_PATH)
@@ -160,21 +165,11 @@ def roster_document() -> Response:
         "304":
           description: Unchanged since the ETag given.
         "503":
+          $ref: "#/components/responses/Error"
           description: No active signing key yet.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     """
     token = roster.roster_token(db(), master_key(), issuer=base_url(), now=now())
-    etag = roster.etag_for(token)
-    if request.if_none_match.contains(etag):
-        resp = make_response("", 304)
-    else:
-        resp = make_response(token)
-        resp.mimetype = "application/jwt"
-    resp.set_etag(etag)
-    resp.headers["Cache-Control"] = f"public, max-age={roster.ROSTER_CACHE_SECONDS}, must-revalidate"
-    return resp
+    return _revalidated(roster.etag_for(token), "application/jwt", roster.ROSTER_CACHE_SECONDS, lambda: token)
 
 
 @bp.get(ROOT_KEY_PATH)
@@ -204,11 +199,8 @@ def root_key() -> Response:
                   use: {type: string, enum: [sig]}
                   alg: {type: string, enum: [EdDSA]}
         "503":
+          $ref: "#/components/responses/Error"
           description: No root key yet.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     """
     resp = jsonify(roster.root_public_jwk(db()))
-    resp.headers["Cache-Control"] = "public, max-age=3600"
-    return resp
+    return public_cache(resp, 3600)

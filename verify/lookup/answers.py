@@ -57,12 +57,6 @@ WARNING_TEXTS = {
     ),
     WarningCode.ALSO_REPORTED: _l("Reports also name this contact: someone may be faking it. Call back to be sure."),
 }
-LIVE_CODE_HEADLINES = {
-    LiveCodeAnswer.VALID: _l("CORRECT CODE: this is the staff member's current live code"),
-    LiveCodeAnswer.INVALID: _l("WRONG CODE: do not trust the caller"),
-    LiveCodeAnswer.LOCKED: _l("LOCKED: too many wrong codes for this staff code"),
-    LiveCodeAnswer.UNKNOWN_STAFF: _l("UNKNOWN STAFF CODE: do not trust the caller"),
-}
 LIVE_CODE_EXPLANATIONS = {
     LiveCodeAnswer.VALID: _l(
         "The caller has this staff member's authenticator right now. A code works only once: "
@@ -78,6 +72,12 @@ LIVE_CODE_EXPLANATIONS = {
         "official number shown instead."
     ),
     LiveCodeAnswer.UNKNOWN_STAFF: _l("No active staff member of the Centre with a live code has this staff code."),
+}
+LIVE_CODE_HEADLINES = {
+    LiveCodeAnswer.VALID: _l("CORRECT CODE: this is the staff member's current live code"),
+    LiveCodeAnswer.INVALID: _l("WRONG CODE: do not trust the caller"),
+    LiveCodeAnswer.LOCKED: _l("LOCKED: too many wrong codes for this staff code"),
+    LiveCodeAnswer.UNKNOWN_STAFF: _l("UNKNOWN STAFF CODE: do not trust the caller"),
 }
 
 

@@ -123,10 +123,7 @@ def api_lookup() -> Response:
           in: query
           required: true
           schema: {type: string, minLength: 1, maxLength: 300}
-        - name: lang
-          in: query
-          required: false
-          schema: {type: string, enum: [vi, en]}
+        - lang  # components.parameters
       responses:
         "200":
           description: The answer (every answer, "unknown" included, is a 200).
@@ -178,15 +175,9 @@ def api_lookup() -> Response:
                     items: {$ref: "#/components/schemas/Channel"}
                   checked_at: {type: string, format: date-time}
         "400":
+          $ref: "#/components/responses/Error"
           description: Empty, too long, or not something to look up.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
-        "429":
-          description: Too many requests from this address.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
     """
     q = request.args.get("q", "")
     if len(q) > MAX_QUERY:
@@ -212,18 +203,16 @@ def api_live_code() -> Response:
         content:
           application/json:
             schema:
-              type: object
               required: [staff_code, code]
+              type: object
               properties:
-                staff_code: {type: string, minLength: 1, maxLength: 64}
+                staff_code: &staff_code {type: string, minLength: 1, maxLength: 64}
                 code: {type: string, minLength: 1, maxLength: 16, pattern: "^[0-9 ]+$"}
           application/x-www-form-urlencoded:
             schema:
               type: object
               required: [staff_code, code]
-              properties:
-                staff_code: {type: string, minLength: 1, maxLength: 64}
-                code: {type: string, minLength: 1, maxLength: 16}
+              properties: {staff_code: *staff_code, code: {type: string, minLength: 1, maxLength: 16}}
       responses:
         "200":
           description: The answer (every answer is a 200).
@@ -251,22 +240,14 @@ def api_live_code() -> Response:
                       none of the person's own contacts (every answer but valid).
                   checked_at: {type: string, format: date-time}
         "400":
+          $ref: "#/components/responses/Error"
           description: >-
             A missing or malformed staff code or live code, or a JSON body that is not a
             JSON object (invalid_json) or is nested too deep (json_too_deep).
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
         "413":
+          $ref: "#/components/responses/Error"
           description: A JSON body over 64 KiB.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
-        "429":
-          description: Too many requests from this address.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
     """
     return jsonify(_check_live_code()[1])
 

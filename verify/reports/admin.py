@@ -7,7 +7,7 @@ and reviewers). ``registry`` never imports ``verify``, hence this blueprint here
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,7 @@ from registry.accounts.auth import ALL_ROLES, REVIEWERS, actor_name, require_rol
 from registry.console import counts
 from registry.platform import forms
 from registry.platform.clock import now
-from registry.platform.console import no_store
+from registry.platform.console import done, no_store
 from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 from verify.reports import triage
@@ -67,9 +67,7 @@ def report_queue() -> str:
         reports=reports,
         status=status.value if status else "",
         statuses=list(ReportStatus),
-        page=page.number,
-        pages=page.count(total),
-        total=total,
+        **page.shown(total),
     )
 
 
@@ -77,10 +75,11 @@ def report_queue() -> str:
 @require_role(*REVIEWERS)
 def report_detail(reference: str) -> str:
     report = triage.get_report(db(), reference[:MAX_REFERENCE])
+    transitions = triage.allowed_transitions(report.status)
     return render_template(
         "admin/report_detail.html",
         report=report,
-        transitions=triage.allowed_transitions(report.status),
+        transitions=transitions,
         inline_mimes=INLINE_MIMES,
         max_note=triage.MAX_NOTE,
     )
@@ -95,9 +94,11 @@ def report_triage(reference: str) -> Response:
     report = triage.triage(
         db(), reference[:MAX_REFERENCE], to, note=note, actor=actor_name(), now=now(), duplicate_of=duplicate_of
     )
-    db().commit()
-    flash(_("Report %(ref)s is now %(status)s.", ref=report.reference, status=STATUS_WORDS[report.status.value]))
-    return redirect(url_for("admin_reports.report_detail", reference=report.reference))
+    return done(
+        _("Report %(ref)s is now %(status)s.", ref=report.reference, status=STATUS_WORDS[report.status.value]),
+        "admin_reports.report_detail",
+        reference=report.reference,
+    )
 
 
 @bp.get("/reports/<reference>/files/<file_id>")

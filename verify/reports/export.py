@@ -7,39 +7,12 @@ import csv
 import io
 from typing import Any
 
-from verify.reports.intake import report_json
+from verify.reports.intake import STORED, TRIAGE, report_json
 from verify.reports.models import Report
 
-# the columns of the CSV export, in order; lists (identifiers, files) are joined
-CSV_COLUMNS = (
-    "reference",
-    "status",
-    "created_at",
-    "channel",
-    "claimed_name",
-    "claimed_title",
-    "claimed_unit",
-    "staff_code",
-    "phone",
-    "email",
-    "social_link",
-    "bank_account",
-    "request_text",
-    "amount_vnd",
-    "occurred_at",
-    "evidence_text",
-    "reporter_agency",
-    "reporter_contact",
-    "language",
-    "source",
-    "identifiers",
-    "files",
-    "triage_note",
-    "duplicate_of",
-    "triaged_by",
-    "triaged_at",
-    "updated_at",
-)
+# the columns of the CSV export, in order: every field of the full JSON, the lists
+# (identifiers, files) joined
+CSV_COLUMNS = ("reference", "status", "created_at", *STORED, "identifiers", "files", *TRIAGE)
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # Excel would run these as formulas
 
 

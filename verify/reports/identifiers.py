@@ -25,12 +25,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from keys.text import parse_email, parse_phone
+from keys.text import parse_email, parse_phone, web_address
 from verify.reports.models import IdentifierKind, Report, ReportIdentifier, ReportStatus
 
 MIN_ACCOUNT = 6  # shorter runs of digits are dates, amounts or branch codes, not accounts
@@ -70,18 +70,10 @@ def normalize_account(value: str) -> str | None:
 
 def normalize_link(value: str) -> str | None:
     """The normal form of a social profile link, or None if ``value`` is not a link."""
-    text = value.strip()
-    if not text or len(text) > MAX_LINK_INPUT or any(c.isspace() for c in text):
+    found = web_address(value, max_len=MAX_LINK_INPUT)
+    if found is None:
         return None
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https"):
-        return None
+    parts, host = found
     for prefix in DROPPED_HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix) :]

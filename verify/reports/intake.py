@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -92,30 +94,8 @@ def submit_report(
     if quota is not None and files:
         # after next_reference: its row lock queues concurrent reports, so the sums are exact
         charge(session, quota, sum(len(f.data) for f in files), now=now)
-    report = Report(
-        reference=reference,
-        year=year,
-        seq=seq,
-        channel=data.channel,
-        claimed_name=data.claimed_name,
-        claimed_title=data.claimed_title,
-        claimed_unit=data.claimed_unit,
-        staff_code=data.staff_code,
-        phone=data.phone,
-        email=data.email,
-        social_link=data.social_link,
-        bank_account=data.bank_account,
-        request_text=data.request_text,
-        amount_vnd=data.amount_vnd,
-        occurred_at=data.occurred_at,
-        evidence_text=data.evidence_text,
-        reporter_agency=data.reporter_agency,
-        reporter_contact=data.reporter_contact,
-        language=data.language,
-        source=source,
-        created_at=now,
-        updated_at=now,
-    )
+    sent = {field.name: getattr(data, field.name) for field in fields(data)}  # its fields are the columns
+    report = Report(reference=reference, year=year, seq=seq, **sent, source=source, created_at=now, updated_at=now)
     for kind, value in normalize_identifiers(
         phone=data.phone, email=data.email, account=data.bank_account, link=data.social_link
     ):
@@ -150,42 +130,60 @@ def submit_report(
         )
         session.flush()
         # the hash chain then proves that no report was deleted afterwards
-        audit.append(
-            session,
-            actor=f"public:{source}",
-            action="report.receive",
-            target=reference,
-            details={"channel": data.channel.value, "files": len(files)},
-            now=now,
-        )
+        details = {"channel": data.channel.value, "files": len(files)}
+        actor = f"public:{source}"
+        audit.append(session, actor=actor, action="report.receive", target=reference, details=details, now=now)
     except BaseException:
         evidence.remove(evidence_folder, written)
         raise
     return report, written
 
 
-def notification_payload(report: Report) -> dict[str, Any]:
-    """What the webhook receives about a new report. The reporter's contact person
-    stays in the database; the agency is named so the Centre can call it back."""
+# What the webhook is told of a report, and what the full JSON adds, in this order.
+# The reporter's contact person stays in the database; the agency is named so that
+# the Centre can call it back.
+NOTIFIED = (
+    "channel",
+    "claimed_name",
+    "claimed_title",
+    "claimed_unit",
+    "staff_code",
+    "phone",
+    "email",
+    "social_link",
+    "bank_account",
+    "amount_vnd",
+    "occurred_at",
+    "request_text",
+    "reporter_agency",
+)
+STORED = (
+    *NOTIFIED[:9],
+    "request_text",
+    "amount_vnd",
+    "occurred_at",
+    "evidence_text",
+    "reporter_agency",
+    "reporter_contact",
+    "language",
+    "source",
+)
+TRIAGE = ("triage_note", "duplicate_of", "triaged_by", "triaged_at", "updated_at")
+
+
+def _columns(report: Report, names: Sequence[str]) -> dict[str, Any]:
+    """The named columns of ``report`` as JSON values (states as words, times ISO)."""
+    values = {name: getattr(report, name) for name in names}
     return {
-        "event": EVENT_REPORT_CREATED,
-        "reference": report.reference,
-        "created_at": report.created_at.isoformat(),
-        "channel": report.channel.value,
-        "claimed_name": report.claimed_name,
-        "claimed_title": report.claimed_title,
-        "claimed_unit": report.claimed_unit,
-        "staff_code": report.staff_code,
-        "phone": report.phone,
-        "email": report.email,
-        "social_link": report.social_link,
-        "bank_account": report.bank_account,
-        "amount_vnd": report.amount_vnd,
-        "occurred_at": report.occurred_at.isoformat() if report.occurred_at else None,
-        "request_text": report.request_text,
-        "reporter_agency": report.reporter_agency,
-        "files": len(report.files),
+        name: v.value if isinstance(v, Enum) else v.isoformat() if isinstance(v, datetime) else v
+        for name, v in values.items()
     }
+
+
+def notification_payload(report: Report) -> dict[str, Any]:
+    """What the webhook receives about a new report."""
+    head = {"event": EVENT_REPORT_CREATED, "reference": report.reference, "created_at": report.created_at.isoformat()}
+    return {**head, **_columns(report, NOTIFIED), "files": len(report.files)}
 
 
 def report_json(report: Report, *, full: bool = False) -> dict[str, Any]:
@@ -197,46 +195,25 @@ def report_json(report: Report, *, full: bool = False) -> dict[str, Any]:
     }
     if not full:
         return out
-    out.update(
-        {
-            "channel": report.channel.value,
-            "claimed_name": report.claimed_name,
-            "claimed_title": report.claimed_title,
-            "claimed_unit": report.claimed_unit,
-            "staff_code": report.staff_code,
-            "phone": report.phone,
-            "email": report.email,
-            "social_link": report.social_link,
-            "bank_account": report.bank_account,
-            "request_text": report.request_text,
-            "amount_vnd": report.amount_vnd,
-            "occurred_at": report.occurred_at.isoformat() if report.occurred_at else None,
-            "evidence_text": report.evidence_text,
-            "reporter_agency": report.reporter_agency,
-            "reporter_contact": report.reporter_contact,
-            "language": report.language,
-            "source": report.source,
-            "identifiers": [{"kind": i.kind.value, "value": i.value} for i in report.identifiers],
-            "files": [
-                {"id": f.public_id, "name": f.original_name, "mime": f.mime, "size": f.size, "sha256": f.sha256}
-                for f in report.files
-            ],
-            "triage_note": report.triage_note,
-            "duplicate_of": report.duplicate_of,
-            "triaged_by": report.triaged_by,
-            "triaged_at": report.triaged_at.isoformat() if report.triaged_at else None,
-            "updated_at": report.updated_at.isoformat(),
-        }
-    )
-    return out
+    files = [
+        {"id": f.public_id, "name": f.original_name, "mime": f.mime, "size": f.size, "sha256": f.sha256}
+        for f in report.files
+    ]
+    return {
+        **out,
+        **_columns(report, STORED),
+        "identifiers": [{"kind": i.kind.value, "value": i.value} for i in report.identifiers],
+        "files": files,
+        **_columns(report, TRIAGE),
+    }
 
 
 def parse_reference(value: str) -> str:
     """A reference in its stored form ("bc-2026-000123 " -> "BC-2026-000123")."""
     ref = value.strip().upper()
-    if not REFERENCE_RE.match(ref):
-        raise ValidationError(N_("A reference looks like BC-2026-000123."), field="reference")
-    return ref
+    if REFERENCE_RE.match(ref):
+        return ref
+    raise ValidationError(N_("A reference looks like BC-2026-000123."), field="reference")
 
 
 def find_report(session: Session, reference: str) -> Report | None:

@@ -137,14 +137,8 @@ def triage(
             N_("Report %(ref)s was changed by someone else; reload it."), params={"ref": report.reference}
         )
     session.refresh(report)
-    audit.append(
-        session,
-        actor=actor,
-        action="report.triage",
-        target=report.reference,
-        details={"from": previous.value, "to": to.value, "note": clean_note, "duplicate_of": original},
-        now=now,
-    )
+    details = {"from": previous.value, "to": to.value, "note": clean_note, "duplicate_of": original}
+    audit.append(session, actor=actor, action="report.triage", target=report.reference, details=details, now=now)
     return report
 
 

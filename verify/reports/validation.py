@@ -75,25 +75,27 @@ CHANNEL_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReportInput:
-    """A validated report, ready to store. Free text is kept as typed (NFC, trimmed)."""
+    """A validated report, ready to store: its fields are the report's columns, by
+    what they tell (who the impostor said they were, how they reached the agency,
+    what they wanted, who reports). Free text is kept as typed (NFC, trimmed)."""
 
-    channel: ReportChannel
-    request_text: str
-    reporter_agency: str
-    reporter_contact: str
     claimed_name: str | None = None
     claimed_title: str | None = None
     claimed_unit: str | None = None
     staff_code: str | None = None
+    channel: ReportChannel
     phone: str | None = None
     email: str | None = None
     social_link: str | None = None
-    bank_account: str | None = None
+    request_text: str
     amount_vnd: int | None = None
+    bank_account: str | None = None
     occurred_at: datetime | None = None
     evidence_text: str | None = None
+    reporter_agency: str
+    reporter_contact: str
     language: str = "vi"
 
 

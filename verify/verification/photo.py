@@ -93,32 +93,20 @@ def api_verify_image() -> Response:
             application/json:
               schema: {$ref: "#/components/schemas/VerifyAnswer"}
         "400":
+          $ref: "#/components/responses/Error"
           description: No photo sent, or a damaged one (truncated_image).
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
         "413":
+          $ref: "#/components/responses/Error"
           description: Over 5 MB or over 16.8 megapixels (too_large), refused before any pixel is decoded.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
         "415":
+          $ref: "#/components/responses/Error"
           description: Not a JPEG, PNG or WebP image (not_an_image).
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
         "422":
+          $ref: "#/components/responses/Error"
           description: >-
             No QR code found in the photo (no_qr_code), or the photo could not be read
             within the decoder's CPU budget (too_complex).
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
-        "429":
-          description: Too many requests from this address.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
         "503":
           description: Every photo decoder of this server is busy (busy); try again after Retry-After seconds.
           headers:

@@ -16,7 +16,7 @@ from registry.platform.config import base_url
 from registry.platform.db import db, read_engine
 from registry.platform.forms import json_object
 from registry.platform.i18n import translate
-from registry.platform.web import csrf, wants_json
+from registry.platform.web import csrf, public_cache, wants_json
 from registry.queries import staff_photo as load_photo
 from verify.core.agency import MAX_AGENCY_INPUT
 from verify.core.texts import EXPLANATIONS, HEADLINES
@@ -123,10 +123,7 @@ def verdict_page(token: str) -> Response | str:
           required: false
           description: What the person presented; a token of the other kind answers malformed.
           schema: {type: string, enum: [assignment, credential]}
-        - name: lang
-          in: query
-          required: false
-          schema: {type: string, enum: [vi, en]}
+        - lang  # components.parameters
       responses:
         "200":
           description: The verdict (every verdict, "malformed" included, is a 200).
@@ -183,17 +180,13 @@ def api_verify() -> Response:
             application/json:
               schema: {$ref: "#/components/schemas/VerifyAnswer"}
         "400":
+          $ref: "#/components/responses/Error"
           description: >-
             An expect other than assignment or credential, or a JSON body that is not a
             JSON object (invalid_json) or is nested too deep (json_too_deep).
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
         "413":
+          $ref: "#/components/responses/Error"
           description: A token far longer than any credential, or a JSON body over 64 KiB.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     post:
       tags: [verification]
       summary: Verify a credential or assignment token (or the full QR URL)
@@ -249,10 +242,8 @@ def staff_photo(code: str) -> Response:
             image/png: {}
             image/webp: {}
         "404":
+          $ref: "#/components/responses/Error"
           description: No such staff member, no photo, or a departed person (whose photo is never served).
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Error"}
     """
     if len(code) > MAX_STAFF_CODE:
         abort(404)
@@ -261,5 +252,4 @@ def staff_photo(code: str) -> Response:
         abort(404)
     resp = make_response(found[0])
     resp.mimetype = found[1]
-    resp.headers["Cache-Control"] = "public, max-age=3600"
-    return resp
+    return public_cache(resp, 3600)
