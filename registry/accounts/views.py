@@ -25,6 +25,7 @@ from registry.accounts.auth import (
 )
 from registry.accounts.models import AccountStatus, AdminRole, AdminUser
 from registry.audit import service as audit
+from registry.console.views import home
 from registry.errors import AuthenticationError, ValidationError
 from registry.platform import forms
 from registry.platform.clock import now
@@ -38,7 +39,6 @@ from registry.platform.web import limiter
 LOGIN_RATE = "20 per minute"  # per IP, on top of the per-account lockout
 MAX_USERNAME_INPUT = 200
 MAX_CODE_INPUT = 32
-DASHBOARD = "admin_reports.dashboard"
 
 
 def qr_markup(svg: str) -> Markup:
@@ -51,7 +51,7 @@ def login() -> Response | tuple[str, int] | str:
     nxt = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_admin() is not None:
-            return redirect(nxt or url_for(DASHBOARD))
+            return redirect(nxt or home())
         return render_template("admin/login.html", next=nxt, error=None, username="")
     username = forms.field("username", MAX_USERNAME_INPUT)
     session = db()
@@ -70,7 +70,7 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("admin/login.html", next=nxt, error=True, username=username[:64]), 401
     session.commit()
     sign_in(user)
-    return redirect(nxt or url_for(DASHBOARD))
+    return redirect(nxt or home())
 
 
 @bp.post("/logout")

@@ -8,21 +8,36 @@ from typing import Any
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from registry.accounts.auth import ADMINS, ALL_ROLES, ISSUERS, REVIEWERS, current_admin
+from registry.accounts.auth import ADMINS, ALL_ROLES, ISSUERS, current_admin
 from registry.accounts.models import AdminRole
 from registry.platform.console import admin as bp
 from registry.platform.i18n import STATUS_WORDS
 
-NAV: list[tuple[str, Any, tuple[AdminRole, ...]]] = [
-    ("admin_reports.dashboard", _l("Dashboard"), ALL_ROLES),
+MenuEntry = tuple[str, Any, tuple[AdminRole, ...]]
+# The registry's own pages in menu order. The public side adds its pages (the dashboard
+# first, the reports) with ``add_to_menu``: the registry never names them.
+NAV: list[MenuEntry] = [
     ("admin.staff_list", _l("Staff"), ALL_ROLES),
     ("admin.assignments_list", _l("Assignments"), ALL_ROLES),
-    ("admin_reports.report_queue", _l("Reports"), REVIEWERS),
     ("admin.channels_list", _l("Official channels"), ALL_ROLES),
     ("admin.keys", _l("Keys"), ADMINS),
     ("admin.audit_log", _l("Audit log"), ADMINS),
     ("admin.accounts_list", _l("Accounts"), ADMINS),
 ]
+
+
+def add_to_menu(endpoint: str, label: Any, roles: tuple[AdminRole, ...], *, after: str | None = None) -> None:
+    """Put another part's console page in the menu: first, or after the entry of
+    ``after``. Adding it again changes nothing."""
+    if any(entry[0] == endpoint for entry in NAV):
+        return
+    at = next((i + 1 for i, entry in enumerate(NAV) if entry[0] == after), 0) if after else 0
+    NAV.insert(at, (endpoint, label, roles))
+
+
+def home() -> str:
+    """The console's first page: the first entry of its menu."""
+    return url_for(NAV[0][0])
 
 
 @bp.app_context_processor

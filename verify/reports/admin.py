@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from registry.accounts.auth import ALL_ROLES, REVIEWERS, actor_name, require_role
 from registry.console import counts
+from registry.console.views import add_to_menu
 from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.console import done, no_store
@@ -24,6 +26,9 @@ from verify.reports.models import ReportStatus
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin")
 bp.after_request(no_store)
+# the console's menu: the dashboard is its first page; the reports follow assignments
+add_to_menu("admin_reports.dashboard", _l("Dashboard"), ALL_ROLES)
+add_to_menu("admin_reports.report_queue", _l("Reports"), REVIEWERS, after="admin.assignments_list")
 
 
 @bp.get("/")
