@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from keys.contract import VN_TZ
 from keys.crypto import MasterKey
 from keys.errors import KeysError
 
@@ -57,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "BABEL_DEFAULT_LOCALE": "vi",
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "BABEL_DEFAULT_TIMEZONE": VN_TZ.key,
 }
 BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH"}
 INT_KEYS = {

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from keys.contract import VN_TZ
 from registry.platform import i18n
 
 LANGUAGES = ("vi", "en")
@@ -99,7 +100,7 @@ def init_app(app: Flask) -> list[tuple[str, str]]:
     app.session_interface = LazyCookieSessionInterface()
     dirs = i18n.compile_catalogs(Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs) or str(i18n.TRANSLATIONS)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: VN_TZ.key)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     csrf.init_app(app)
