@@ -58,6 +58,7 @@ MODEL_MODULES = (
     "registry.assignments.models",
     "registry.outbox.models",
     "verify.reports.models",
+    "verify.warnings.models",
 )
 VIEW_MODULES = (
     "verify.verification.views",
@@ -68,6 +69,8 @@ VIEW_MODULES = (
     "verify.letters.views",
     "verify.api.views",
     "verify.reports.admin",
+    "verify.warnings.views",
+    "verify.warnings.admin",
     "registry.console.views",
     "registry.accounts.views",
     "registry.staff.views",
@@ -90,6 +93,7 @@ CLI_MODULES = (
     "registry.accounts.cli",
     "registry.assignments.cli",
     "verify.reports.cli",
+    "verify.warnings.cli",
     "registry.outbox.cli",
 )
 

@@ -132,7 +132,7 @@ def api_lookup() -> Response:
               schema:
                 type: object
                 required: [answer, headline, message, query, staff, channel, impostor, warnings,
-                           official_contacts, checked_at]
+                           official_contacts, public_warnings, checked_at]
                 properties:
                   answer: {type: string, enum: [official_staff, official_channel, reported_impostor, unknown]}
                   headline: {type: string}
@@ -173,6 +173,16 @@ def api_lookup() -> Response:
                   official_contacts:
                     type: array
                     items: {$ref: "#/components/schemas/Channel"}
+                  public_warnings:
+                    type: array
+                    description: The Centre's published warnings naming what was typed, newest first.
+                    items:
+                      type: object
+                      required: [id, url, published_at]
+                      properties:
+                        id: {type: integer}
+                        url: {type: string, format: uri}
+                        published_at: {type: string, format: date-time}
                   checked_at: {type: string, format: date-time}
         "400":
           $ref: "#/components/responses/Error"

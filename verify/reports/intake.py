@@ -165,6 +165,7 @@ STORED = (
     "evidence_text",
     "reporter_agency",
     "reporter_contact",
+    "publish_agency",
     "language",
     "source",
 )

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -88,6 +89,8 @@ class Report(Base):
     evidence_text: Mapped[str | None] = mapped_column(Text)
     reporter_agency: Mapped[str] = mapped_column(String(200))
     reporter_contact: Mapped[str] = mapped_column(String(200))
+    # the reporter agreed that a public warning made of this report may name their agency
+    publish_agency: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     language: Mapped[str] = mapped_column(String(8), default="vi")
     source: Mapped[str] = mapped_column(String(8))  # "form" or "api"
     triage_note: Mapped[str | None] = mapped_column(Text)

@@ -206,6 +206,11 @@ def api_create_report() -> Response:
                 evidence_text: {type: string, maxLength: 5000}
                 reporter_agency: {type: string, maxLength: 200}
                 reporter_contact: {type: string, maxLength: 200}
+                publish_agency:
+                  type: boolean
+                  description: >-
+                    The reporter agrees that a public warning made of this report may name
+                    their agency (never their contact); false when absent.
                 website: {type: string, maxLength: 0, description: honeypot, leave empty}
           multipart/form-data:
             schema:
@@ -216,6 +221,7 @@ def api_create_report() -> Response:
                 request_text: {type: string}
                 reporter_agency: {type: string}
                 reporter_contact: {type: string}
+                publish_agency: {type: string, enum: ["", "0", "1", "on", "off", "true", "false", "yes", "no"]}
                 evidence:
                   type: array
                   maxItems: 3

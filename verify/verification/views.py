@@ -24,6 +24,7 @@ from verify.core.verdicts import Verdict
 from verify.errors import ValidationError
 from verify.verification.answers import result_json
 from verify.verification.service import EXPECT_TYPS, MAX_TOKEN_FIELD, Result, expect_value, verify_on
+from verify.warnings.service import WarningRef, warnings_naming_staff
 
 bp = Blueprint("verify", __name__)
 
@@ -76,9 +77,22 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
     )
 
 
+def public_warnings_for(result: Result) -> tuple[WarningRef, ...]:
+    """The Centre's published warnings that name the checked card's staff code or its
+    holder's own phone or email: an impostor may be using this very card."""
+    staff = result.credential.staff if result.credential is not None else None
+    if staff is None:
+        return ()
+    return warnings_naming_staff(db(), staff.code, phone=staff.phone, email=staff.email)
+
+
 def verdict_page_body(result: Result) -> str:
     return render_template(
-        "verify/verdict.html", result=result, data=result_json(result), ok=result.verdict is Verdict.VALID
+        "verify/verdict.html",
+        result=result,
+        data=result_json(result),
+        ok=result.verdict is Verdict.VALID,
+        public_warnings=public_warnings_for(result),
     )
 
 
