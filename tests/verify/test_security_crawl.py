@@ -85,6 +85,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
         "username": "reviewer-user",
         "list_id": "1",
         "filename": "site.css",
+        "warning_id": "1",
     }
     url = rule.rule
     for arg in rule.arguments:
@@ -105,7 +106,16 @@ def test_every_route_as_every_role(app, session, master):
     session.commit()
     from helpers_admin import make_report
 
-    make_report(app, session, name=XSS_IMG, text=f"{XSS}\n<b>bold</b> {XSS_IMG}")
+    report = make_report(app, session, name=XSS_IMG, text=f"{XSS}\n<b>bold</b> {XSS_IMG}")
+    from verify.reports.models import ReportStatus
+    from verify.reports.triage import triage
+    from verify.warnings.service import publish
+
+    at = sample.admin.created_at
+    triage(session, report.reference, ReportStatus.REVIEWING, note=None, actor="test", now=at)
+    triage(session, report.reference, ReportStatus.CONFIRMED, note=XSS, actor="test", now=at)
+    publish(session, report.reference, text=f"{XSS} {XSS_IMG}", actor="test", now=at)  # warning 1
+    session.commit()
 
     problems: list[str] = []
     escaped_seen = 0

@@ -9,6 +9,7 @@ agency only when they agreed (``Report.publish_agency``). Every change is audite
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +31,11 @@ MAX_TEXT = 2000
 MAX_ASKED = 4000
 MAX_REASON = 1000
 PAGE_SIZE = 20
+CONTACT_PARTS = re.compile(r"[,;/|()]| - |\d[\d .\-]{5,}\d")  # names, split from numbers and each other
+DIGIT_RUNS = re.compile(r"\+?\d[\d .\-]{5,}\d")
+DIGITS = re.compile(r"\d")
+MIN_SECRET = 3
+MIN_PHONE_DIGITS = 7
 # the order in which a warning lists the impostor's identifiers
 IDENTIFIER_ORDER = (IdentifierKind.PHONE, IdentifierKind.EMAIL, IdentifierKind.LINK, IdentifierKind.ACCOUNT)
 
@@ -74,13 +80,20 @@ def _names_the_reporter(report: Report, texts: list[str]) -> bool:
     """Whether published text would name the reporter: their contact, or their
     agency when they did not agree to be named. Compared folded (case, accents,
     spacing), since the reviewer may have copied it from the report."""
-    secrets = [report.reporter_contact]
+    # the contact is free text ("Trần Thị Lan, 0239 385 5555"): each of its parts counts
+    secrets = [part for part in CONTACT_PARTS.split(report.reporter_contact or "") if part.strip()]
     if not report.publish_agency:
         secrets.append(report.reporter_agency)
     folded_texts = [fold_name(t) for t in texts]
     for secret in secrets:
-        folded = fold_name(secret or "")
-        if len(folded) >= 3 and any(folded in t for t in folded_texts):
+        folded = fold_name(secret)
+        if len(folded) >= MIN_SECRET and any(folded in t for t in folded_texts):
+            return True
+    # phone numbers in any spelling: the last nine digits of every run of digits
+    digits_in_texts = ["".join(DIGITS.findall(t)) for t in texts]
+    for run in DIGIT_RUNS.findall(report.reporter_contact or ""):
+        tail = "".join(DIGITS.findall(run))[-9:]
+        if len(tail) >= MIN_PHONE_DIGITS and any(tail in d for d in digits_in_texts):
             return True
     return False
 
