@@ -101,7 +101,7 @@ def _url(rule: Any, sample: Any) -> str:
     }
     url = str(rule.rule)
     for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", values[arg], url)
+        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
     return url
 
 

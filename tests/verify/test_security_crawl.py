@@ -89,7 +89,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
     }
     url = rule.rule
     for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", values[arg], url)
+        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
     return [url] + [url + q for q in HOSTILE_QUERIES.get(rule.rule, [])]
 
 

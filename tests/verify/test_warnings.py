@@ -194,6 +194,7 @@ def test_withdraw_removes_it_from_the_page_the_feed_and_the_lookups(client, sess
     gone = client.get("/warnings/1")
     assert gone.status_code == 410 and "Trung tâm đã rút cảnh báo này." in gone.get_data(as_text=True)
     assert client.get("/warnings/2").status_code == 404
+    assert client.get("/warnings/99999999999999999999").status_code == 404  # past any integer column
     assert client.get("/api/v1/lookup", query_string={"q": "0987654321"}).get_json()["public_warnings"] == []
     again = runner.invoke(args=["warnings", "withdraw", "1"])
     assert again.exit_code == 1 and "conflict" in again.stderr

@@ -71,7 +71,7 @@ def warning_admin_list() -> str:
     )
 
 
-@bp.post("/warnings/<int:warning_id>/withdraw")
+@bp.post("/warnings/<int(min=1, max=2147483647):warning_id>/withdraw")
 @require_role(*REVIEWERS)
 def withdraw(warning_id: int) -> Response:
     forms.confirmed()

@@ -49,7 +49,7 @@ def warning_list() -> str:
     return render_template("warnings/list.html", warnings=warnings, **shown.shown(total), **_words())
 
 
-@bp.get("/warnings/<int:warning_id>")
+@bp.get("/warnings/<int(min=1, max=2147483647):warning_id>")
 def warning_detail(warning_id: int) -> str:
     """One warning.
     ---
