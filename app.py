@@ -57,6 +57,7 @@ MODEL_MODULES = (
     "registry.accounts.models",
     "registry.assignments.models",
     "registry.outbox.models",
+    "registry.alerts.models",
     "verify.reports.models",
     "verify.warnings.models",
 )
@@ -80,6 +81,7 @@ VIEW_MODULES = (
     "registry.channels.views",
     "registry.signing.views",
     "registry.audit.views",
+    "registry.alerts.views",
 )
 CLI_MODULES = (
     "registry.platform.cli",
@@ -95,6 +97,7 @@ CLI_MODULES = (
     "verify.reports.cli",
     "verify.warnings.cli",
     "registry.outbox.cli",
+    "registry.alerts.cli",
 )
 
 

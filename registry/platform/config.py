@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from keys.contract import VN_TZ
 from keys.crypto import MasterKey
 from keys.errors import KeysError
+from registry.platform.smtp import SmtpServer, parse_smtp_url
 
 ENV_KEYS = (
     "DATABASE_URL",
@@ -30,6 +31,8 @@ ENV_KEYS = (
     "VERIFY_FAST_PATH",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
+    "SMTP_URL",
+    "MAIL_FROM",
     "CHINHDANH_ENV",
     "HSTS_SECONDS",
     "CENTRE_NEVER_DOES",
@@ -45,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "VERIFY_FAST_PATH": True,  # GET /api/v1/verify below Flask (verify/verification/fastpath.py)
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,
+    "SMTP_URL": None,  # alerts to staff members by email: smtp://host:port or smtps://host:port
+    "MAIL_FROM": None,
     "CHINHDANH_ENV": "development",
     "HSTS_SECONDS": 0,
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
@@ -70,6 +75,7 @@ INT_KEYS = {
 }
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 MASTER_KEY = "chinhdanh.master_key"
+SMTP_SERVER = "chinhdanh.smtp_server"
 
 
 class ConfigError(RuntimeError):
@@ -134,6 +140,13 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if not app.config.get("CHINHDANH_MASTER_KEY"):
         app.config["CHINHDANH_MASTER_KEY"] = _secret_file(instance / "master.key", MasterKey.generate_b64, "master key")
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if app.config.get("SMTP_URL"):
+        try:
+            app.extensions[SMTP_SERVER] = parse_smtp_url(str(app.config["SMTP_URL"]))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        if not app.config.get("MAIL_FROM"):
+            raise ConfigError("SMTP_URL is set without MAIL_FROM, the address alerts are sent from")
     try:
         app.extensions[MASTER_KEY] = MasterKey.from_b64(app.config["CHINHDANH_MASTER_KEY"])
     except KeysError as exc:
@@ -148,3 +161,9 @@ def master_key() -> MasterKey:
 def base_url() -> str:
     """PUBLIC_BASE_URL without a trailing slash: in every QR code and ``iss``."""
     return str(current_app.config["PUBLIC_BASE_URL"])
+
+
+def smtp_server(app: Flask) -> SmtpServer | None:
+    """The SMTP server alerts go through, or None when SMTP_URL is not set."""
+    server = app.extensions.get(SMTP_SERVER)
+    return server if isinstance(server, SmtpServer) else None

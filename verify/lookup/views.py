@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from keys.errors import Invalid
+from registry.alerts.sending import send_mail_soon
 from registry.livecode import service as livecode
 from registry.platform.clock import now
 from registry.platform.config import master_key
@@ -60,6 +61,8 @@ def _check_live_code() -> tuple[livecode.LiveCodeResult, dict[str, Any]]:
     session = db()
     result = livecode.check_code(session, master_key(), staff_code, code, at=now())
     session.commit()  # the used step or the failure, whatever the answer
+    if result.answer is livecode.LiveCodeAnswer.INVALID:
+        send_mail_soon()  # the staff member learns of the wrong code
     valid = result.answer is livecode.LiveCodeAnswer.VALID
     contacts = official_contacts(session) if needs_centre_contacts(result.staff, valid=valid) else ()
     return result, live_code_json(result, contacts)

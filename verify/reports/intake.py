@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from keys.contract import VN_TZ
 from keys.errors import N_
+from keys.text import parse_email, parse_phone
+from registry.alerts import service as alerts
 from registry.audit import service as audit
 from registry.outbox.models import OutboxMessage
 from verify.errors import ValidationError
@@ -129,6 +131,16 @@ def submit_report(
             )
         )
         session.flush()
+        # the people whose phone, email or name it names are told (never who reported)
+        alerts.report_names_staff(
+            session,
+            reference=reference,
+            phone=parse_phone(data.phone) if data.phone else None,
+            email=parse_email(data.email) if data.email else None,
+            claimed_name=data.claimed_name,
+            channel=data.channel.value,
+            at=now,
+        )
         # the hash chain then proves that no report was deleted afterwards
         details = {"channel": data.channel.value, "files": len(files)}
         actor = f"public:{source}"

@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from keys.errors import Message
+from registry.alerts.sending import send_mail_soon
 from registry.outbox import delivery
 from registry.platform.clock import clock_of, now
 from registry.platform.config import base_url
@@ -89,6 +90,7 @@ def _store(raw: Any, uploads: list[Upload], *, source: str, strict: bool) -> Rep
         evidence.remove(folder, written)
         raise
     _notify()
+    send_mail_soon()  # alerts to the staff members the report names
     return report
 
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from keys.contract import VERIFY_API_PATH, VERIFY_PREFIX
+from registry.alerts.service import record_check
 from registry.platform.clock import now
 from registry.platform.config import base_url
 from registry.platform.db import db, read_engine
@@ -65,8 +66,9 @@ def service_origin() -> str:
 
 
 def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Result:
-    """Verify, checking an assignment against the officer's agency when one is given."""
-    return verify_on(
+    """Verify, checking an assignment against the officer's agency when one is given.
+    A check by a named agency is noted for the holder's daily digest of checks."""
+    result = verify_on(
         read_engine(),
         token_text,
         issuer=base_url(),
@@ -75,6 +77,18 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
         typs=EXPECT_TYPS[expect],
         agency=agency,
     )
+    if agency.strip() and result.credential is not None:
+        session = db()
+        record_check(
+            session,
+            staff_code=result.credential.staff.code,
+            credential_id=result.credential.id,
+            agency=agency,
+            verdict=result.verdict.value,
+            at=result.checked_at,
+        )
+        session.commit()
+    return result
 
 
 def public_warnings_for(result: Result) -> tuple[WarningRef, ...]:
