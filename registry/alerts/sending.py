@@ -17,7 +17,7 @@ def send_mail_soon() -> None:
     """Start the mail sender if SMTP is configured; call after the commit."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     server = smtp_server(app)
-    if server is None:
+    if server is None or not app.config["MAIL_SEND_AT_ONCE"]:
         return
     mail_from = str(app.config["MAIL_FROM"])
     delivery.send_in_background(sessions(), lambda _at: smtp_send(server, mail_from), clock=clock_of(app), mail=True)

@@ -23,12 +23,13 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Insert, delete, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keys.contract import VN_TZ
 from keys.errors import N_
+from keys.orm import UTCDateTime
 from keys.text import fold_name
 from registry.alerts import messages
 from registry.alerts.models import AlertKind, AlertOptOut, CardCheck, LiveCodeAlertWindow
@@ -201,16 +202,30 @@ def report_names_staff(
 # ---------------------------------------------------------------- card checks and the digest
 
 
+def check_insert(*, staff_code: str, credential_id: str, agency: str, verdict: str, at: datetime) -> Insert | None:
+    """The one statement that notes a check of this person's credential by an agency
+    that gave its name (None when no name was given): it finds the person itself, so
+    the verification fast path can run it on its autocommit engine."""
+    name = " ".join(agency.split())[:MAX_AGENCY]
+    if not name:
+        return None
+    row = select(
+        Staff.id,
+        literal(credential_id[:64]),
+        literal(name),
+        literal(verdict),
+        literal(at, UTCDateTime()),
+    ).where(Staff.code == staff_code)
+    return insert(CardCheck).from_select(["staff_id", "credential_id", "agency", "verdict", "at"], row)
+
+
 def record_check(
     session: Session, *, staff_code: str, credential_id: str, agency: str, verdict: str, at: datetime
 ) -> None:
-    """Note that an agency that gave its name checked this person's credential."""
-    name = " ".join(agency.split())[:MAX_AGENCY]
-    staff_id = session.scalar(select(Staff.id).where(Staff.code == staff_code))
-    if not name or staff_id is None:
-        return
-    session.add(CardCheck(staff_id=staff_id, credential_id=credential_id[:64], agency=name, verdict=verdict, at=at))
-    session.flush()
+    """Note a check by a named agency in the caller's transaction."""
+    statement = check_insert(staff_code=staff_code, credential_id=credential_id, agency=agency, verdict=verdict, at=at)
+    if statement is not None:
+        session.execute(statement)
 
 
 def vn_day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -33,6 +33,7 @@ ENV_KEYS = (
     "WEBHOOK_SECRET",
     "SMTP_URL",
     "MAIL_FROM",
+    "MAIL_SEND_AT_ONCE",
     "CHINHDANH_ENV",
     "HSTS_SECONDS",
     "CENTRE_NEVER_DOES",
@@ -50,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": None,
     "SMTP_URL": None,  # alerts to staff members by email: smtp://host:port or smtps://host:port
     "MAIL_FROM": None,
+    "MAIL_SEND_AT_ONCE": True,  # a background thread sends each alert as it is queued
     "CHINHDANH_ENV": "development",
     "HSTS_SECONDS": 0,
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
@@ -65,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": VN_TZ.key,
 }
-BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH"}
+BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH", "MAIL_SEND_AT_ONCE"}
 INT_KEYS = {
     "CHINHDANH_TRUSTED_PROXIES",
     "HSTS_SECONDS",

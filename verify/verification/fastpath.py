@@ -24,6 +24,7 @@ import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" codec e
 from flask import Flask
 
 from keys.contract import VERIFY_API_PATH
+from registry.alerts.service import check_insert
 from registry.platform.clock import clock_of
 from registry.platform.db import read_engine
 from verify.core.agency import MAX_AGENCY_INPUT
@@ -96,5 +97,16 @@ class FastVerify:
             typs=EXPECT_TYPS[params["expect"]],
             agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param
         )
+        if result.credential is not None:  # a named agency's check, for the holder's digest
+            noted = check_insert(
+                staff_code=result.credential.staff.code,
+                credential_id=result.credential.id,
+                agency=params.get("agency", ""),
+                verdict=result.verdict.value,
+                at=result.checked_at,
+            )
+            if noted is not None:
+                with self.engine.connect() as conn:
+                    conn.execute(noted)
         text = self.dumps(result_json(result, self.issuer), separators=(",", ":"))
         return f"{text}\n".encode()
