@@ -32,6 +32,7 @@ ROLE_TABLE: dict[str, frozenset[AdminRole]] = {
     "admin.staff_edit": ISSUERS,
     "admin.staff_photo_upload": ISSUERS,
     "admin.staff_status": ISSUERS,
+    "admin.staff_alerts": ISSUERS,
     "admin.credential_detail": ALL,
     "admin.credential_issue": ISSUERS,
     "admin.credential_status": ISSUERS,
