@@ -36,6 +36,7 @@ ENV_KEYS = (
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "AUDIT_CHECKPOINT_EVERY",
 )
 DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     # evidence a client network may store per day (ten reports with full photos), and in all
     "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,
     "EVIDENCE_QUOTA_TOTAL_MB": 10 * 1024,
+    "AUDIT_CHECKPOINT_EVERY": 100,  # a signed audit checkpoint joins the outbox every N entries (0: never)
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # 3 evidence files of 5 MB and the form
     # any single non-file field; werkzeug also counts its 64 KiB multipart read chunk
     # (file parts included) against this limit, so it must stay well above 64 KiB
@@ -67,6 +69,7 @@ INT_KEYS = {
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "AUDIT_CHECKPOINT_EVERY",
 }
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 MASTER_KEY = "chinhdanh.master_key"
