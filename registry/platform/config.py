@@ -73,6 +73,7 @@ INT_KEYS = {
 }
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 MASTER_KEY = "chinhdanh.master_key"
+MASTER_KEY_FILE = "CHINHDANH_MASTER_KEY_FILE"  # set when the master key is the embedded default's file
 
 
 class ConfigError(RuntimeError):
@@ -83,6 +84,21 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def write_secret_file(path: Path, value: str, *, replace: bool = False) -> None:
+    """Write ``value`` to ``path`` with mode 0600 from the start: a new file (refuse an
+    existing one), or with ``replace`` atomically in place of the old one."""
+    target = path.with_name(path.name + ".new") if replace else path
+    if replace:
+        target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    if replace:
+        os.replace(target, path)
 
 
 def _secret_file(path: Path, make: Callable[[], str], what: str) -> str:
@@ -136,6 +152,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         )
     if not app.config.get("CHINHDANH_MASTER_KEY"):
         app.config["CHINHDANH_MASTER_KEY"] = _secret_file(instance / "master.key", MasterKey.generate_b64, "master key")
+        app.config[MASTER_KEY_FILE] = str(instance / "master.key")  # `keys reseal` replaces it
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
     try:
         app.extensions[MASTER_KEY] = MasterKey.from_b64(app.config["CHINHDANH_MASTER_KEY"])
