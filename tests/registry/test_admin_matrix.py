@@ -56,6 +56,7 @@ ROLE_TABLE: dict[str, frozenset[AdminRole]] = {
     "admin_reports.report_detail": REVIEWERS,
     "admin_reports.report_triage": REVIEWERS,
     "admin_reports.report_file": REVIEWERS,
+    "admin_reports.report_file_view": REVIEWERS,
 }
 # Reachable without a session: what a signed-out admin needs to sign in.
 # method -> (status without a session, status when signed in)

@@ -155,3 +155,19 @@ def evidence_file(session: Session, report_ref: str, file_id: str, *, root: str 
     if not path.is_file():
         raise NotFoundError(N_("The evidence file is missing from the server's storage."), field="file")
     return path, found.mime, found.original_name
+
+
+READ_ACTIONS = frozenset({"report.view", "report.evidence_view", "report.evidence_download"})
+
+
+def record_read(
+    session: Session, reference: str, *, action: str, actor: str, now: datetime, file_id: str | None = None
+) -> None:
+    """Audit that ``actor`` read a report's personal data (``report.view``: the page
+    with the reporter's contact) or one of its evidence files (shown re-encoded, or the
+    original downloaded). The entry names who and which report (and file), never what
+    was read."""
+    if action not in READ_ACTIONS:
+        raise ValueError(f"not a read of a report: {action}")
+    details = {"file": file_id} if file_id is not None else {}
+    audit.append(session, actor=actor, action=action, target=reference, details=details, now=now)
