@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-import zlib
 
 import pytest
 from helpers_admin import cheap_argon2, make_admin, sign_in_client  # noqa: F401 - fixture
