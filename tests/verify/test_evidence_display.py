@@ -152,3 +152,21 @@ def test_reads_by_someone_refused_are_not_recorded_as_reads(app, client, session
     issuer, _ = make_admin(session, master, AdminRole.ISSUER, "issuer-ann")
     assert sign_in_client(app.test_client(), issuer).get(f"/admin/reports/{ref}").status_code == 403
     assert reads(session, ref) == []
+
+
+def test_command_line_reads_of_reporters_contacts_are_audited(app, client, session, tmp_path):
+    refs = [submit(client, []) for _ in range(2)]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["reports", "list"]).exit_code == 0  # no contact shown: nothing recorded
+    listed = runner.invoke(args=["reports", "list", "--json"])
+    assert listed.exit_code == 0 and CONTACT in listed.stdout
+    out = tmp_path / "all.csv"
+    assert runner.invoke(args=["reports", "export", "--format", "csv", "-o", str(out)]).exit_code == 0
+    assert CONTACT in out.read_text(encoding="utf-8")
+    session.expire_all()
+    query = select(AuditEntry).where(AuditEntry.action.in_(("report.list", "report.export"))).order_by(AuditEntry.seq)
+    entries = [(e.actor.startswith("cli:"), e.action, e.target, e.details) for e in session.scalars(query)]
+    assert entries == [
+        (True, "report.list", "2 reports", {"references": refs[::-1]}),
+        (True, "report.export", "2 reports", {"count": 2, "first": refs[0], "last": refs[1]}),
+    ]

@@ -171,3 +171,17 @@ def record_read(
         raise ValueError(f"not a read of a report: {action}")
     details = {"file": file_id} if file_id is not None else {}
     audit.append(session, actor=actor, action=action, target=reference, details=details, now=now)
+
+
+def record_bulk_read(session: Session, references: list[str], *, action: str, actor: str, now: datetime) -> None:
+    """Audit one read of many reports with their personal data (``reports list
+    --json``: ``report.list``, with every reference; ``reports export``:
+    ``report.export``, with how many and the first and last reference)."""
+    if action == "report.list":
+        details: dict[str, object] = {"references": references}
+    elif action == "report.export":
+        details = {"count": len(references), "first": references[0] if references else None}
+        details["last"] = references[-1] if references else None
+    else:
+        raise ValueError(f"not a read of reports: {action}")
+    audit.append(session, actor=actor, action=action, target=f"{len(references)} reports", details=details, now=now)
