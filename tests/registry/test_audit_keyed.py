@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import NOW
 from helpers_admin import cheap_argon2  # noqa: F401 - fixture
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from test_audit_chain import build_log, run_verify
 
 from keys import jose
@@ -29,7 +29,7 @@ MAC_REASON = "MAC does not match: edited or re-chained without the master key"
 def take_checkpoint(runner: Any, path: Any) -> dict[str, Any]:
     result = runner.invoke(args=["audit", "checkpoint"])
     assert result.exit_code == 0, result.stderr
-    doc = json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
     path.write_text(json.dumps(doc))
     return doc
 
@@ -57,11 +57,11 @@ def rewrite_from(db_engine: Any, seq: int, *, actor: str, mac_key: bytes | None)
                 values: dict[str, Any] = {"actor": who, "prev_hash": prev, "hash": digest}
                 if mac_key is not None:
                     values["mac"] = entry_mac(mac_key, row.seq, digest)
-                conn.execute(AuditEntry.__table__.update().where(AuditEntry.seq == row.seq).values(**values))
+                conn.execute(update(AuditEntry).where(AuditEntry.seq == row.seq).values(**values))
                 prev = digest
             else:
                 prev = row.hash
-        conn.execute(AuditHead.__table__.update().values(last_hash=prev))
+        conn.execute(update(AuditHead).values(last_hash=prev))
 
 
 def test_an_untouched_log_passes_and_keeps_extending_its_checkpoint(runner, session, master, tmp_path):

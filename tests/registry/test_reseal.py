@@ -56,7 +56,7 @@ def opens_with(master: MasterKey, rows: dict[str, list[tuple[str, bytes]]]) -> l
 
 
 @pytest.fixture()
-def estate(session, master) -> dict[str, Any]:
+def estate(session: Any, master: MasterKey) -> dict[str, Any]:
     """Something of every sealed kind: keys (the fixture), two admins, two live codes,
     a credential and an audit log with a checkpoint."""
     add_person(session)
@@ -72,7 +72,7 @@ def estate(session, master) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def new_key(tmp_path) -> tuple[str, str]:
+def new_key(tmp_path: Any) -> tuple[str, str]:
     path = tmp_path / "new-master.key"
     b64 = MasterKey.generate_b64()
     path.write_text(b64 + "\n")
@@ -80,8 +80,8 @@ def new_key(tmp_path) -> tuple[str, str]:
 
 
 @pytest.fixture()
-def app_with(database_url, tmp_path, clock) -> Iterator[Any]:
-    made = []
+def app_with(database_url: str, tmp_path: Any, clock: Any) -> Iterator[Any]:
+    made: list[Any] = []
 
     def build(b64: str) -> Any:
         application = create_app(

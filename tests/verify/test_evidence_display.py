@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+from typing import Any
 
 import pytest
 from helpers_admin import cheap_argon2, make_admin, sign_in_client  # noqa: F401 - fixture
@@ -57,7 +58,8 @@ def png_with_text() -> bytes:
     Image.new("RGBA", (40, 30), (0, 90, 200, 128)).save(buf, "PNG")
     raw = buf.getvalue()
     iend = raw.rindex(b"IEND") - 4
-    return raw[:iend] + _chunk(b"tEXt", b"Comment\x00<html><script>alert(1)</script>") + raw[iend:]
+    text_chunk: bytes = _chunk(b"tEXt", b"Comment\x00<html><script>alert(1)</script>")
+    return raw[:iend] + text_chunk + raw[iend:]
 
 
 def test_display_image_draws_a_bounded_png_without_metadata():
@@ -84,15 +86,17 @@ def test_display_image_refuses_what_is_not_a_bounded_image(data):
     assert caught.value.status == 422 and caught.value.code == "corrupt_file"
 
 
-def submit(client, files) -> str:
+def submit(client: Any, files: list[Any]) -> str:
     data = form_data(reporter_contact=CONTACT)
     data["evidence"] = files
     resp = client.post("/report?lang=vi", data=data, content_type="multipart/form-data")
     assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
-    return re.search(r"/report/(BC-\d{4}-\d+)", resp.headers["Location"]).group(1)
+    found = re.search(r"/report/(BC-\d{4}-\d+)", resp.headers["Location"])
+    assert found is not None
+    return found.group(1)
 
 
-def reads(session, reference: str) -> list[tuple[str, str, dict]]:
+def reads(session: Any, reference: str) -> list[tuple[str, str, dict[str, Any]]]:
     session.expire_all()
     query = select(AuditEntry).where(AuditEntry.target == reference, AuditEntry.action.in_(READ_ACTIONS))
     return [(e.actor, e.action, e.details) for e in session.scalars(query.order_by(AuditEntry.seq))]
