@@ -22,6 +22,7 @@ from keys.errors import KeysError, MalformedTokenError, MasterKeyError
 from keys.orm import Base
 from registry.audit.chain import AuditContext
 from registry.audit.chain import configure as configure_audit
+from registry.audit.checkpoints import enqueue as enqueue_checkpoint
 from registry.errors import RegistryError
 from registry.platform import clock, db, web
 from registry.platform.config import MASTER_KEY, ConfigError, load_config
@@ -116,6 +117,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions[MASTER_KEY],
         checkpoint_every=app.config["AUDIT_CHECKPOINT_EVERY"],
         issuer=app.config["PUBLIC_BASE_URL"],
+        enqueue=enqueue_checkpoint,
     )
     configure_audit(db.sessions(app), audit_context)
     clock.init_app(app)

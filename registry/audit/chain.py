@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,21 +44,32 @@ AUDIT_INFO = "chinhdanh.audit"  # the key of the AuditContext in Session.info
 NO_MAC = "entry has no MAC: it predates the keyed chain (run `flask --app app audit rechain`)"
 
 
+Enqueue = Callable[[Session, "AuditContext", int, str, datetime], object]
+
+
 @dataclass(frozen=True)
 class AuditContext:
     """What appending and verifying need beyond the session: the MAC key (derived
     from the master key when the app starts, held in memory only), the master key
     itself to sign checkpoints, how often a checkpoint goes to the outbox (0: never)
-    and the issuer named in checkpoints."""
+    through ``enqueue`` (``checkpoints.enqueue``, given by the app), and the issuer
+    named in checkpoints."""
 
     master: MasterKey
     checkpoint_every: int = 0
     issuer: str = ""
+    enqueue: Enqueue | None = None
     mac_key: bytes = field(default=b"", repr=False)
 
     @classmethod
-    def of(cls, master: MasterKey, *, checkpoint_every: int = 0, issuer: str = "") -> AuditContext:
-        return cls(master, checkpoint_every, issuer, master.derive(AUDIT_MAC_LABEL))
+    def of(
+        cls, master: MasterKey, *, checkpoint_every: int = 0, issuer: str = "", enqueue: Enqueue | None = None
+    ) -> AuditContext:
+        return cls(master, checkpoint_every, issuer, enqueue, master.derive(AUDIT_MAC_LABEL))
+
+    def under(self, master: MasterKey) -> AuditContext:
+        """The same context under another master key (``keys reseal``)."""
+        return replace(self, master=master, mac_key=master.derive(AUDIT_MAC_LABEL))
 
 
 def configure(maker: sessionmaker[Session], context: AuditContext) -> None:
@@ -134,10 +145,8 @@ def append(
     session.add(entry)
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(last_hash=digest))
     session.flush()
-    if ctx.checkpoint_every > 0 and seq % ctx.checkpoint_every == 0:
-        from registry.audit import checkpoints  # checkpoints sign with keys, which append does not need otherwise
-
-        checkpoints.enqueue(session, ctx, seq=seq, digest=digest, now=now)
+    if ctx.enqueue is not None and ctx.checkpoint_every > 0 and seq % ctx.checkpoint_every == 0:
+        ctx.enqueue(session, ctx, seq, digest, now)
     return entry
 
 

@@ -62,7 +62,7 @@ def current(session: Session, *, now: datetime) -> dict[str, Any]:
     return sign(session, ctx, seq=report.entries, digest=report.last_hash, now=now)
 
 
-def enqueue(session: Session, ctx: AuditContext, *, seq: int, digest: str, now: datetime) -> dict[str, Any] | None:
+def enqueue(session: Session, ctx: AuditContext, seq: int, digest: str, now: datetime) -> dict[str, Any] | None:
     """Put the checkpoint of entry ``seq`` in the outbox for the webhook (once per
     entry and hash). Without an active signing key, log it and send nothing."""
     key = f"{EVENT_CHECKPOINT}:{seq}:{digest[:16]}"

@@ -95,7 +95,7 @@ def audit_checkpoint(send: bool) -> None:
     with unit_of_work() as session:
         doc = checkpoints.current(session, now=now())
         if send:
-            checkpoints.enqueue(session, chain.context(session), seq=doc["seq"], digest=doc["hash"], now=now())
+            checkpoints.enqueue(session, chain.context(session), doc["seq"], doc["hash"], now())
     click.echo(json.dumps(doc, ensure_ascii=False))
 
 

@@ -42,8 +42,7 @@ def reseal(session: Session, old: MasterKey, new: MasterKey, *, actor: str, now:
     if new.derive(b"chinhdanh:reseal:same-key?") == old.derive(b"chinhdanh:reseal:same-key?"):
         raise ValidationError("the new master key is the current one", code="same_master_key")
     current = chain.context(session)
-    old_audit = chain.AuditContext.of(old, checkpoint_every=current.checkpoint_every, issuer=current.issuer)
-    new_audit = chain.AuditContext.of(new, checkpoint_every=current.checkpoint_every, issuer=current.issuer)
+    old_audit, new_audit = current.under(old), current.under(new)
     try:
         counts = {"audit_entries": chain.remac(session, old_audit, new_audit)}  # locks the head first
         for name, resealer in RESEALERS:
