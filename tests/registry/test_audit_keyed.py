@@ -233,3 +233,60 @@ def test_a_session_without_the_audit_key_cannot_append(db_engine):
 
     with Session(db_engine) as bare, pytest.raises(RuntimeError, match="no audit context"):
         chain.append(bare, actor="x", action="y", now=NOW)
+
+
+def test_a_real_upgrade_from_the_unkeyed_schema_rechains_the_old_log(tmp_path, clock):
+    """An installation at 0010 (entries hashed, no MAC column) upgraded by `db upgrade`:
+    the old entries keep their hashes and verify under the key afterwards."""
+    from alembic import command
+    from alembic.config import Config
+    from conftest import ROOT, app_config
+
+    from app import create_app
+    from registry.platform.db import dispose_engines, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("prepend_sys_path", str(ROOT))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "0010_evidence_quota")
+    engine = make_engine(url)
+    prev, hashes = GENESIS_HASH, []
+    with engine.begin() as conn:  # what the code before issue 13 wrote
+        for seq in range(1, 6):
+            at = NOW.replace(minute=seq)
+            digest = entry_hash(seq, at, "cli:root", "staff.add", f"TTTT-00{seq}", {"n": seq}, prev)
+            conn.execute(
+                text(
+                    "INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash)"
+                    " VALUES (:seq, :at, 'cli:root', 'staff.add', :target, :details, :prev, :hash)"
+                ),
+                {
+                    "seq": seq,
+                    "at": at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "target": f"TTTT-00{seq}",
+                    "details": json.dumps({"n": seq}),
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
+            hashes.append(digest)
+            prev = digest
+        conn.execute(text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 5, :h)"), {"h": prev})
+    engine.dispose()
+    application = create_app(app_config(url, tmp_path / "instance", CLOCK=clock))
+    try:
+        cli = application.test_cli_runner()
+        upgraded = cli.invoke(args=["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert "re-chained 5 audit entries under the audit key" in upgraded.stderr
+        after = cli.invoke(args=["audit", "verify", "--json"])
+        assert after.exit_code == 0 and json.loads(after.stdout)["entries"] == 6
+        with application.extensions["chinhdanh.sessionmaker"]() as s:
+            assert [s.get(AuditEntry, n).hash for n in range(1, 6)] == hashes
+            head = s.get(AuditHead, 1)
+            assert (head.keyed_since, head.legacy_head) == (6, hashes[-1])
+    finally:
+        dispose_engines(application)
