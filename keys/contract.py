@@ -14,6 +14,7 @@ CREDENTIAL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
 STATUS_LIST_TYP = "statuslist+jwt"
 KEYSET_TYP = "keyset+jwt"
 ROSTER_TYP = "roster+jwt"
+AUDIT_CHECKPOINT_TYP = "audit-checkpoint+jwt"  # {seq, hash, at} of the audit log, kept outside it
 
 # a verifier reads at most this much of what it is given: a QR URL with its token is
 # well under 1,000 characters; a card's photo is what a phone takes

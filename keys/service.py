@@ -216,3 +216,16 @@ def keyset_token(session: Session, master: MasterKey, *, issuer: str, now: datet
         "keys": entries,
     }
     return jose.sign({"alg": jose.ALG, "typ": KEYSET_TYP, "kid": root.kid}, claims, private_key(root, master))
+
+
+def reseal_keys(session: Session, old: MasterKey, new: MasterKey) -> int:
+    """Re-encrypt every stored private key from ``old`` to ``new`` in the caller's
+    transaction (``keys reseal``); raise MasterKeyError if ``old`` does not open one.
+    Returns how many. A key without a stored private key (an offline root) is skipped."""
+    count = 0
+    for key in list_keys(session):
+        if key.private_key_sealed:
+            key.private_key_sealed = new.seal(old.open(key.private_key_sealed, _aad(key.kid)), _aad(key.kid))
+            count += 1
+    session.flush()
+    return count

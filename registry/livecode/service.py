@@ -215,3 +215,17 @@ def check_code(session: Session, master: MasterKey, staff_code: str, code: str, 
     alerts.wrong_live_code(session, row.id, at=at)  # the person whose code it is learns of it
     # the fifth wrong code itself answers invalid; the lock applies from the next check
     return LiveCodeResult(LiveCodeAnswer.INVALID, normal_code, at, staff=card)
+
+
+def reseal_secrets(session: Session, old: MasterKey, new: MasterKey) -> int:
+    """Re-encrypt every live-code secret from ``old`` to ``new`` in the caller's
+    transaction (``keys reseal``); raise MasterKeyError if ``old`` opens one not."""
+    rows = session.execute(
+        select(LiveCodeSecret, Staff.code).join(Staff, Staff.id == LiveCodeSecret.staff_id).order_by(LiveCodeSecret.id)
+    )
+    count = 0
+    for secret, code in rows:
+        secret.secret_sealed = new.seal(old.open(secret.secret_sealed, _aad(code)), _aad(code))
+        count += 1
+    session.flush()
+    return count

@@ -6,7 +6,8 @@ the backoff below.
 
 The webhook request is JSON with these headers:
 
-- ``X-Chinhdanh-Event``: the event (``report.created``);
+- ``X-Chinhdanh-Event``: the event (``report.created``, or ``audit.checkpoint``: a signed
+  checkpoint of the audit log, ``registry.audit.checkpoints``, for the receiver to keep);
 - ``X-Chinhdanh-Delivery`` and ``Idempotency-Key``: the same key on every retry of one
   notification (``report.created:BC-2026-000123``); a receiver that stores the keys it
   has accepted sees each report exactly once, even when our retry crosses its late

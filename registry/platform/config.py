@@ -40,6 +40,7 @@ ENV_KEYS = (
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "AUDIT_CHECKPOINT_EVERY",
 )
 DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
@@ -58,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     # evidence a client network may store per day (ten reports with full photos), and in all
     "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,
     "EVIDENCE_QUOTA_TOTAL_MB": 10 * 1024,
+    "AUDIT_CHECKPOINT_EVERY": 100,  # a signed audit checkpoint joins the outbox every N entries (0: never)
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # 3 evidence files of 5 MB and the form
     # any single non-file field; werkzeug also counts its 64 KiB multipart read chunk
     # (file parts included) against this limit, so it must stay well above 64 KiB
@@ -74,10 +76,12 @@ INT_KEYS = {
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "AUDIT_CHECKPOINT_EVERY",
 }
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 MASTER_KEY = "chinhdanh.master_key"
 SMTP_SERVER = "chinhdanh.smtp_server"
+MASTER_KEY_FILE = "CHINHDANH_MASTER_KEY_FILE"  # set when the master key is the embedded default's file
 
 
 class ConfigError(RuntimeError):
@@ -88,6 +92,21 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def write_secret_file(path: Path, value: str, *, replace: bool = False) -> None:
+    """Write ``value`` to ``path`` with mode 0600 from the start: a new file (refuse an
+    existing one), or with ``replace`` atomically in place of the old one."""
+    target = path.with_name(path.name + ".new") if replace else path
+    if replace:
+        target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    if replace:
+        os.replace(target, path)
 
 
 def _secret_file(path: Path, make: Callable[[], str], what: str) -> str:
@@ -141,6 +160,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         )
     if not app.config.get("CHINHDANH_MASTER_KEY"):
         app.config["CHINHDANH_MASTER_KEY"] = _secret_file(instance / "master.key", MasterKey.generate_b64, "master key")
+        app.config[MASTER_KEY_FILE] = str(instance / "master.key")  # `keys reseal` replaces it
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
     if app.config.get("SMTP_URL"):
         try:

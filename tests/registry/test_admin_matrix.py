@@ -62,6 +62,7 @@ ROLE_TABLE: dict[str, frozenset[AdminRole]] = {
     "admin_warnings.publish": REVIEWERS,
     "admin_warnings.warning_admin_list": REVIEWERS,
     "admin_warnings.withdraw": REVIEWERS,
+    "admin_reports.report_file_view": REVIEWERS,
 }
 # Reachable without a session: what a signed-out admin needs to sign in.
 # method -> (status without a session, status when signed in)

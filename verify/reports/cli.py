@@ -34,6 +34,9 @@ def reports_list(status: str | None, limit: int, as_json: bool) -> None:
         reports = triage.list_reports(session, status=wanted, limit=limit)
         total = triage.count_reports(session, status=wanted)
         payload = {"count": total, "reports": [report_json(r, full=True) for r in reports]}
+        if as_json:  # the reporters' contacts: who read them is audited
+            references = [r.reference for r in reports]
+            triage.record_bulk_read(session, references, action="report.list", actor=actor(), now=now())
 
         def text() -> str:
             lines = [
@@ -55,6 +58,8 @@ def reports_export(fmt: str, output: str | None) -> None:
     """Every report with all its fields, oldest first."""
     with unit_of_work() as session:
         reports = triage.all_reports(session)
+        references = [r.reference for r in reports]
+        triage.record_bulk_read(session, references, action="report.export", actor=actor(), now=now())
         if fmt == "csv":
             data = export_csv(reports)
         else:

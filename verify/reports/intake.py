@@ -141,7 +141,7 @@ def submit_report(
             channel=data.channel.value,
             at=now,
         )
-        # the hash chain then proves that no report was deleted afterwards
+        # the keyed chain then shows any later edit of this entry, a checkpoint its deletion
         details = {"channel": data.channel.value, "files": len(files)}
         actor = f"public:{source}"
         audit.append(session, actor=actor, action="report.receive", target=reference, details=details, now=now)

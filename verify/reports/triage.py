@@ -155,3 +155,33 @@ def evidence_file(session: Session, report_ref: str, file_id: str, *, root: str 
     if not path.is_file():
         raise NotFoundError(N_("The evidence file is missing from the server's storage."), field="file")
     return path, found.mime, found.original_name
+
+
+READ_ACTIONS = frozenset({"report.view", "report.evidence_view", "report.evidence_download"})
+
+
+def record_read(
+    session: Session, reference: str, *, action: str, actor: str, now: datetime, file_id: str | None = None
+) -> None:
+    """Audit that ``actor`` read a report's personal data (``report.view``: the page
+    with the reporter's contact) or one of its evidence files (shown re-encoded, or the
+    original downloaded). The entry names who and which report (and file), never what
+    was read."""
+    if action not in READ_ACTIONS:
+        raise ValueError(f"not a read of a report: {action}")
+    details = {"file": file_id} if file_id is not None else {}
+    audit.append(session, actor=actor, action=action, target=reference, details=details, now=now)
+
+
+def record_bulk_read(session: Session, references: list[str], *, action: str, actor: str, now: datetime) -> None:
+    """Audit one read of many reports with their personal data (``reports list
+    --json``: ``report.list``, with every reference; ``reports export``:
+    ``report.export``, with how many and the first and last reference)."""
+    if action == "report.list":
+        details: dict[str, object] = {"references": references}
+    elif action == "report.export":
+        details = {"count": len(references), "first": references[0] if references else None}
+        details["last"] = references[-1] if references else None
+    else:
+        raise ValueError(f"not a read of reports: {action}")
+    audit.append(session, actor=actor, action=action, target=f"{len(references)} reports", details=details, now=now)
