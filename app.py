@@ -66,6 +66,7 @@ VIEW_MODULES = (
     "verify.documents.views",
     "verify.reports.views",
     "verify.letters.views",
+    "verify.receipts.views",
     "verify.api.views",
     "verify.reports.admin",
     "registry.console.views",
