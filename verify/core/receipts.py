@@ -20,7 +20,7 @@ from joserfc.jwk import OKPKey
 
 from keys import jose
 from keys.contract import RECEIPT_PREFIX, RECEIPT_TYP
-from keys.errors import BadSignatureError, MalformedTokenError
+from keys.errors import N_, BadSignatureError, MalformedTokenError
 from verify.core.claims import is_timestamp
 from verify.core.verdicts import Verdict
 
@@ -38,6 +38,16 @@ class ReceiptStatus(StrEnum):
     UNKNOWN_KEY = "unknown_key"  # signed by no key of the Centre's
     KEY_REVOKED = "key_revoked"  # signed by a key since revoked as compromised
     MALFORMED = "malformed"  # not a receipt at all
+
+
+# what each status says to a person: the receipt's page and the offline client
+HEADLINES = {
+    ReceiptStatus.GENUINE: N_("GENUINE RECEIPT: issued by the Centre's verification service"),
+    ReceiptStatus.FORGED: N_("NOT GENUINE: this receipt was changed or forged"),
+    ReceiptStatus.UNKNOWN_KEY: N_("NOT GENUINE: this receipt was not signed by the Centre"),
+    ReceiptStatus.KEY_REVOKED: N_("NOT GENUINE: the key that signed this receipt has been revoked"),
+    ReceiptStatus.MALFORMED: N_("NOT A RECEIPT: this code cannot be read"),
+}
 
 
 @dataclass(frozen=True, slots=True)

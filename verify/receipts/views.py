@@ -20,6 +20,7 @@ from registry.platform.db import db
 from registry.platform.i18n import translate, vn_datetime
 from registry.platform.web import limiter, wants_json
 from verify.core.agency import MAX_AGENCY_INPUT
+from verify.core.receipts import HEADLINES as RECEIPT_HEADLINES
 from verify.core.receipts import ReceiptStatus
 from verify.core.texts import HEADLINES
 from verify.core.verdicts import Verdict
@@ -34,13 +35,6 @@ bp = Blueprint("receipts", __name__)
 PDF_RATE_LIMIT = "20 per minute"  # a render costs about 0.2 s of CPU; an officer needs one
 NO_STORE = "no-store"  # each receipt is signed afresh, with its own time and id
 KIND_WORDS = {"staff": _l("Staff card"), "assignment": _l("Letter of introduction")}
-STATUS_HEADLINES = {
-    ReceiptStatus.GENUINE: _l("GENUINE RECEIPT: issued by the Centre's verification service"),
-    ReceiptStatus.FORGED: _l("NOT GENUINE: this receipt was changed or forged"),
-    ReceiptStatus.UNKNOWN_KEY: _l("NOT GENUINE: this receipt was not signed by the Centre"),
-    ReceiptStatus.KEY_REVOKED: _l("NOT GENUINE: the key that signed this receipt has been revoked"),
-    ReceiptStatus.MALFORMED: _l("NOT A RECEIPT: this code cannot be read"),
-}
 
 
 def receipt_rows(claims: dict[str, Any]) -> list[tuple[str, str]]:
@@ -110,7 +104,7 @@ def receipt_pdf(token: str) -> Response:
     assert check.claims is not None  # noqa: S101  # just signed by the active key
     page = ReceiptPage(
         title=_("VERIFICATION RECEIPT"),
-        headline=str(STATUS_HEADLINES[ReceiptStatus.GENUINE]),
+        headline=(translate(RECEIPT_HEADLINES[ReceiptStatus.GENUINE])),
         rows=receipt_rows(check.claims),
         qr_caption=_("Check this receipt"),
         qr_note=_(
@@ -161,7 +155,7 @@ def receipt_page(receipt: str) -> Response:
     body = render_template(
         "receipts/receipt.html",
         check=check,
-        headline=STATUS_HEADLINES[check.status],
+        headline=translate(RECEIPT_HEADLINES[check.status]),
         rows=receipt_rows(check.claims) if check.claims is not None else [],
     )
     resp = make_response(body, 200)

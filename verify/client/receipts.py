@@ -1,0 +1,127 @@
+"""``python -m verify receipt FILE|JWS``: a verification receipt checked with the same
+trust as a credential: its key must be one that the key set, signed by the pinned
+root, lists and has not revoked (``verify.core.receipts`` decides, as the server's
+``/r/<receipt>`` page does). Online the key set is refreshed when out of date, and
+once more for a key it does not know; ``--offline`` answers from the cache alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from keys.errors import N_
+from verify.client.errors import ClientError
+from verify.client.inputs import Checkable, read_text
+from verify.client.output import EXIT_NOT_VALID, EXIT_UNDECIDED, EXIT_VALID, local_time, say
+from verify.client.results import DataAge, from_ts
+from verify.client.sync import Trusted
+from verify.client.verifier import Verifier
+from verify.client.words import LABEL_HOLDER, LABEL_SERVER, LABEL_VERDICT
+from verify.core.receipts import HEADLINES, ReceiptStatus, SigningKeyView, check_receipt
+from verify.core.texts import HEADLINES as VERDICT_HEADLINES
+from verify.core.verdicts import Verdict
+
+LABEL_CHECKED_AT = N_("Checked at")
+LABEL_RECEIPT = N_("Receipt")
+LABEL_AGENCY = N_("Checked for the agency")
+LABEL_CREDENTIAL = N_("Document id")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptResult:
+    """The answer for one receipt: its status, and its claims only when genuine."""
+
+    status: ReceiptStatus
+    server: str
+    checked_at: datetime
+    online: bool
+    claims: dict[str, Any] | None = None
+    data: DataAge = field(default_factory=DataAge)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_VALID if self.status is ReceiptStatus.GENUINE else EXIT_NOT_VALID
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "receipt": self.status.value,
+            "exit_code": self.exit_code,
+            "server": self.server,
+            "mode": "online" if self.online else "offline",
+            "checked_at": self.checked_at.isoformat(),
+            "claims": self.claims,
+            "data": self.data.as_json(),
+            "error": None,
+        }
+
+
+def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
+    """Check a receipt (its JWS, its page's URL, or a file holding either or an image
+    of its QR code). Raises a ClientError subclass when it cannot be decided."""
+    now = verifier.clock()
+    text = read_text(value)
+    prepared: list[Trusted] = []
+
+    def trusted_now() -> Trusted:
+        if not prepared:
+            trusted, _refreshed, _synced = verifier._prepare(now)
+            prepared.append(trusted)
+        return prepared[-1]
+
+    def key_for(kid: str) -> SigningKeyView | None:
+        trusted = trusted_now()
+        key = trusted.keyset.keys.get(kid)
+        if key is None and not verifier.offline:
+            # a key made since the last refresh: ask once more before saying unknown
+            root, _ = verifier._root()
+            verifier._refresh_keyset(root, now)
+            verifier._save()
+            trusted = verifier._trusted() or trusted
+            prepared.append(trusted)
+            key = trusted.keyset.keys.get(kid)
+        return SigningKeyView(key.key, key.state == "revoked") if key is not None else None
+
+    found = check_receipt(text, issuer=verifier.server, key_for=key_for)
+    data = DataAge()
+    if prepared:
+        trusted = prepared[-1]
+        age = DataAge(
+            keyset_fetched_at=from_ts(verifier._state.keyset.fetched_at if verifier._state.keyset else None),
+            keyset_expires_at=trusted.keyset.expires_at,
+        )
+        data = verifier._freshness(age, now, trusted, None)  # a key may have been revoked since: not on stale data
+    return ReceiptResult(found.status, verifier.server, now, not verifier.offline, found.claims, data)
+
+
+def error_json(exc: ClientError, message: str, server: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "receipt": None,
+        "exit_code": EXIT_UNDECIDED,
+        "server": server,
+        "mode": None,
+        "checked_at": now.isoformat(),
+        "claims": None,
+        "data": None,
+        "error": {"code": exc.code, "message": message},
+    }
+
+
+def print_receipt(_: Callable[[str], str], result: ReceiptResult, out: TextIO) -> None:
+    lines = [_(HEADLINES[result.status])]
+    claims = result.claims
+    if claims is not None:
+        lines.append(f"{_(LABEL_VERDICT)}: {_(VERDICT_HEADLINES[Verdict(claims['verdict'])])}")
+        lines.append(f"{_(LABEL_CHECKED_AT)}: {local_time(from_ts(claims['iat']))}")
+        if "name" in claims:
+            lines.append(f"{_(LABEL_HOLDER)}: {claims['name']} ({claims.get('sub', '-')})")
+        if "credential" in claims:
+            lines.append(f"{_(LABEL_CREDENTIAL)}: {claims['credential']}")
+        if "agency" in claims:
+            lines.append(f"{_(LABEL_AGENCY)}: {claims['agency']}")
+        lines.append(f"{_(LABEL_RECEIPT)}: {claims['jti']}")
+    mode = _("online") if result.online else _("offline")
+    lines.append(f"{_(LABEL_SERVER)}: {result.server} ({mode})")
+    say("\n".join(lines), out)
