@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pypdf
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
+from conftest import BASE_URL, NOW, TEST_OUTPUT, add_person, issue, pyjwt_leeway
 from flask.testing import FlaskClient
 from helpers_assignments import AGENCY, assign, decode_qr
 
@@ -281,6 +281,27 @@ def test_pdf_is_one_a4_page_of_vietnamese_text_whose_qr_is_the_receipt(client, s
     assert 'data-receipt="genuine"' in client.get(f"/r/{receipt}").get_data(as_text=True)
 
 
+def test_pdf_rendered_shows_a_qr_that_decodes_to_the_receipt(client, session, master, signing_key):
+    """The page as a reader sees it (rendered by PDFium at 150 dpi), not only the image
+    object inside it: the QR code is drawn whole and readable."""
+    import pypdfium2
+
+    add_person(session)
+    cred = issue(session, master)
+    resp = client.get(f"/v/{cred.token}/receipt.pdf")
+    document = pypdfium2.PdfDocument(resp.data)
+    assert len(document) == 1
+    image = document[0].render(scale=150 / 72).to_pil()
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    image.save(TEST_OUTPUT / "receipt-pdf.png")
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    [url] = decode_qr(buf.getvalue())
+    receipt = str(url).removeprefix(f"{BASE_URL}/r/")
+    assert _pyjwt(client, receipt)["credential"] == cred.id
+    document.close()
+
+
 def test_pdf_in_english_and_for_a_revoked_card(client, session, master, signing_key):
     add_person(session)
     cred = issue(session, master)
@@ -291,6 +312,17 @@ def test_pdf_in_english_and_for_a_revoked_card(client, session, master, signing_
     assert "VERIFICATION RECEIPT" in text and "REVOKED: do not trust this person" in text
     assert NAME in text  # the name stays as written
     assert _pyjwt(client, _qr_receipt(reader))["verdict"] == "revoked"
+
+
+def test_the_longest_agency_still_fits_above_the_qr(client, session, master, signing_key):
+    add_person(session)
+    a = assign(session, master)
+    agency = ("Ủy ban nhân dân thành phố Hồ Chí Minh, Sở Nội vụ, Ban Thi đua - Khen thưởng thành phố " * 3)[:200]
+    resp = client.get(f"/v/{a.credential.token}/receipt.pdf", query_string={"agency": agency})
+    reader = pypdf.PdfReader(io.BytesIO(resp.data))
+    assert len(reader.pages) == 1
+    assert _flat(agency) in _flat(reader.pages[0].extract_text())
+    assert _pyjwt(client, _qr_receipt(reader))["agency"] == agency.strip()
 
 
 def test_pdf_of_a_malformed_token_still_records_the_verdict(client, signing_key):

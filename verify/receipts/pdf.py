@@ -21,7 +21,7 @@ from registry.assignments.pdf import BOARD_NAME, FONT, MARGIN_LEFT, PAGE_HEIGHT,
 QR_SIZE = 55.0  # mm: a receipt's URL is about 1,000 characters (version 25-30); 55 mm keeps modules near 0.4 mm
 QR_SCALE = 6  # px per module of the embedded PNG
 QR_BOTTOM = 20.0  # mm from the foot of the page to the bottom of the QR code
-LABEL_WIDTH = 58.0  # mm: the widest label, in Vietnamese, on one line
+LABEL_WIDTH = 68.0  # mm: the widest label, in Vietnamese, on one line
 LINE = 6.5  # mm per line of the facts
 MAX_VALUE_CHARS = 300  # the longest fact (an agency of 200 characters) wraps, never overflows
 
@@ -33,6 +33,7 @@ class ReceiptPage:
     title: str
     headline: str
     rows: list[tuple[str, str]]  # (label, value)
+    explanation: str
     qr_caption: str
     qr_note: str
     lang: str
@@ -60,12 +61,17 @@ def render_receipt_pdf(page: ReceiptPage, *, url: str) -> bytes:
     for label, value in page.rows:
         y = pdf.get_y()
         pdf.set_font(FONT, "", 11)
-        pdf.multi_cell(LABEL_WIDTH, LINE, label, align=Align.L, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.multi_cell(LABEL_WIDTH, LINE, label, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         label_end = pdf.get_y()
         pdf.set_xy(MARGIN_LEFT + LABEL_WIDTH, y)
         pdf.set_font(FONT, "B", 11)
-        pdf.multi_cell(TEXT_WIDTH - LABEL_WIDTH, LINE, value[:MAX_VALUE_CHARS], align=Align.L, new_x=XPos.LMARGIN)
-        pdf.set_y(max(pdf.get_y(), label_end) + 1.5)
+        pdf.multi_cell(
+            TEXT_WIDTH - LABEL_WIDTH, LINE, value[:MAX_VALUE_CHARS], align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        pdf.set_xy(MARGIN_LEFT, max(pdf.get_y(), label_end) + 1.5)
+    pdf.ln(4)
+    pdf.set_font(FONT, "I", 10.5)
+    pdf.multi_cell(TEXT_WIDTH, 5.5, page.explanation, align=Align.L, new_x=XPos.LMARGIN)
     qr_y = PAGE_HEIGHT - QR_BOTTOM - QR_SIZE
     png = qr.png(url, scale=QR_SCALE)
     pdf.image(io.BytesIO(png), x=MARGIN_LEFT, y=qr_y, w=QR_SIZE, h=QR_SIZE, link=url, alt_text="QR")

@@ -106,6 +106,10 @@ def receipt_pdf(token: str) -> Response:
         title=_("VERIFICATION RECEIPT"),
         headline=(translate(RECEIPT_HEADLINES[ReceiptStatus.GENUINE])),
         rows=receipt_rows(check.claims),
+        explanation=_(
+            "The Centre's verification service signed this receipt, and nothing in it has been changed since. "
+            "It records the answer given at the time shown; to know the situation now, check the card or letter again."
+        ),
         qr_caption=_("Check this receipt"),
         qr_note=_(
             "Scan the QR code (or click it) to see this receipt checked on the Centre's verification service. "
