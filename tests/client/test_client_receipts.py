@@ -101,3 +101,25 @@ def test_the_real_entry_point_exits_0_then_1(verifier, receipt, cache):
     done = run_cli("receipt", altered_payload(receipt, verdict="valid", agency="Sở Nội vụ"), *args)
     assert done.returncode == 1, done.stderr
     assert "NOT GENUINE: this receipt was changed or forged" in done.stdout
+
+
+def test_offline_a_receipt_of_a_newer_key_asks_for_a_sync(app, client, session, master, verifier, receipt, cache):
+    from datetime import timedelta
+
+    from conftest import NOW as BEFORE
+
+    from keys import service as key_service
+
+    verifier.sync()
+    app.config["CLOCK"].at = BEFORE + timedelta(hours=1)
+    key_service.rotate_key(session, master, now=BEFORE + timedelta(hours=1))
+    session.commit()
+    newer = client.get("/api/v1/verify", query_string={"token": "x", "receipt": "1"}).json["receipt"]
+    later = BEFORE + timedelta(hours=2)
+    common = ["--server", BASE_URL, "--cache-dir", str(cache), "--json"]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["receipt", newer, "--offline", *common], environ={}, now=lambda: later, stdout=out, stderr=err)
+    assert (code, json.loads(out.getvalue())["error"]["code"]) == (2, "not_synced")
+    # the receipt signed before the rotation is still genuine offline: its key is retired, not revoked
+    out = io.StringIO()
+    assert main(["receipt", receipt, "--offline", *common], environ={}, now=lambda: later, stdout=out) == 0

@@ -338,3 +338,19 @@ def test_verdict_page_offers_the_pdf(client, session, master, signing_key):
     html = client.get(f"/v/{a.credential.token}?agency=khanhhoa.gov.vn").get_data(as_text=True)
     assert 'id="receipt-pdf"' in html
     assert f"/v/{a.credential.token}/receipt.pdf?agency=khanhhoa.gov.vn&amp;lang=vi" in html
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+def test_openapi_describes_receipts(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert "receipt" in doc["components"]["schemas"]["VerifyAnswer"]["properties"]
+    params = {p["name"] for p in doc["paths"]["/api/v1/verify"]["get"]["parameters"]}
+    assert "receipt" in params
+    body = doc["paths"]["/api/v1/verify"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "receipt" in body["properties"]
+    pdf = doc["paths"]["/v/{token}/receipt.pdf"]["get"]
+    assert "application/pdf" in pdf["responses"]["200"]["content"]
+    page = doc["paths"]["/r/{receipt}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page["properties"]["status"]["enum"] == ["genuine", "forged", "unknown_key", "key_revoked", "malformed"]

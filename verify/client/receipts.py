@@ -12,18 +12,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
-from keys.errors import N_
-from verify.client.errors import ClientError
+from keys import jose
+from keys.errors import N_, MalformedTokenError
+from verify.client.errors import ClientError, NotSyncedError
 from verify.client.inputs import Checkable, read_text
 from verify.client.output import EXIT_NOT_VALID, EXIT_UNDECIDED, EXIT_VALID, local_time, say
 from verify.client.results import DataAge, from_ts
 from verify.client.sync import Trusted
 from verify.client.verifier import Verifier
 from verify.client.words import LABEL_HOLDER, LABEL_SERVER, LABEL_VERDICT
-from verify.core.receipts import HEADLINES, ReceiptStatus, SigningKeyView, check_receipt
+from verify.core.claims import is_timestamp
+from verify.core.receipts import (
+    HEADLINES,
+    RECEIPT_TYPS,
+    ReceiptStatus,
+    SigningKeyView,
+    check_receipt,
+    extract_receipt,
+)
 from verify.core.texts import HEADLINES as VERDICT_HEADLINES
 from verify.core.verdicts import Verdict
 
+# a key revoked, or a key made, since the cached key set could change these answers:
+# they are not given on expired data (the others are final whatever its age)
+NEEDS_FRESH_KEYS = frozenset({ReceiptStatus.GENUINE, ReceiptStatus.UNKNOWN_KEY})
 LABEL_CHECKED_AT = N_("Checked at")
 LABEL_RECEIPT = N_("Receipt")
 LABEL_AGENCY = N_("Checked for the agency")
@@ -88,12 +100,27 @@ def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
     data = DataAge()
     if prepared:
         trusted = prepared[-1]
-        age = DataAge(
+        if found.status is ReceiptStatus.UNKNOWN_KEY and verifier.offline and _signed_after(text, trusted):
+            # perhaps by a key made since our key set: only a sync can tell
+            raise NotSyncedError(
+                "The receipt was signed after the cached key set: run `python -m verify sync` to learn its key."
+            )
+        data = DataAge(
             keyset_fetched_at=from_ts(verifier._state.keyset.fetched_at if verifier._state.keyset else None),
             keyset_expires_at=trusted.keyset.expires_at,
         )
-        data = verifier._freshness(age, now, trusted, None)  # a key may have been revoked since: not on stale data
+        if found.status in NEEDS_FRESH_KEYS:
+            data = verifier._freshness(data, now, trusted, None)
     return ReceiptResult(found.status, verifier.server, now, not verifier.offline, found.claims, data)
+
+
+def _signed_after(text: str, trusted: Trusted) -> bool:
+    """Whether the receipt says it was signed after the cached key set was."""
+    try:
+        iat = jose.parse_token(extract_receipt(text), typs=RECEIPT_TYPS).claims.get("iat")
+    except MalformedTokenError:
+        return False
+    return is_timestamp(iat) and iat > trusted.keyset.issued_at.timestamp()
 
 
 def error_json(exc: ClientError, message: str, server: str | None, now: datetime) -> dict[str, Any]:
