@@ -354,3 +354,12 @@ def test_openapi_describes_receipts(client):
     assert "application/pdf" in pdf["responses"]["200"]["content"]
     page = doc["paths"]["/r/{receipt}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert page["properties"]["status"]["enum"] == ["genuine", "forged", "unknown_key", "key_revoked", "malformed"]
+
+
+def test_no_signing_key_is_a_clear_error_not_a_crash(client):
+    resp = client.get("/api/v1/verify", query_string={"token": "abc", "receipt": "1"})
+    assert resp.status_code == 503
+    assert resp.json["error"]["code"] == "no_signing_key"
+    assert client.get("/v/abc/receipt.pdf").status_code == 503
+    # without a receipt the answer is the verdict, as ever
+    assert client.get("/api/v1/verify", query_string={"token": "abc"}).json["verdict"] == "malformed"

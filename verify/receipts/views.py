@@ -96,6 +96,9 @@ def receipt_pdf(token: str) -> Response:
         "429":
           $ref: "#/components/responses/TooManyRequests"
           description: Too many receipts asked for from one address.
+        "503":
+          $ref: "#/components/responses/Error"
+          description: No signing key is active (no_signing_key).
     """
     agency = request.args.get("agency", "")[:MAX_AGENCY_INPUT]
     result = verify_presented(token, agency, _expect())

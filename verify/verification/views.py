@@ -218,6 +218,9 @@ def api_verify() -> Response:
         "413":
           $ref: "#/components/responses/Error"
           description: A token far longer than any credential, or a JSON body over 64 KiB.
+        "503":
+          $ref: "#/components/responses/Error"
+          description: A receipt was asked for and no signing key is active (no_signing_key).
     post:
       tags: [verification]
       summary: Verify a credential or assignment token (or the full QR URL)
