@@ -85,6 +85,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
         "username": "reviewer-user",
         "list_id": "1",
         "filename": "site.css",
+        "receipt": sample.token,  # not a receipt: the refusal page
     }
     url = rule.rule
     for arg in rule.arguments:

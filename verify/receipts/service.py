@@ -7,6 +7,7 @@ a forger wrote). ``malformed`` and ``foreign_site`` receipts carry the verdict a
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,14 +46,19 @@ def receipt_claims(result: Result, *, issuer: str, agency: str = "") -> dict[str
     return claims
 
 
-def issue_receipt(session: Session, master: MasterKey, result: Result, *, issuer: str, agency: str = "") -> str:
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    token: str  # the compact JWS
+    claims: dict[str, Any]
+
+
+def issue_receipt(session: Session, master: MasterKey, result: Result, *, issuer: str, agency: str = "") -> Receipt:
     """The receipt of ``result``, signed by the active signing key; raise
     NoActiveKeyError when there is none. Nothing is written."""
-    token, _key = sign_with_active(
-        session, master, typ=RECEIPT_TYP, claims=receipt_claims(result, issuer=issuer, agency=agency)
-    )
+    claims = receipt_claims(result, issuer=issuer, agency=agency)
+    token, _key = sign_with_active(session, master, typ=RECEIPT_TYP, claims=claims)
     receipt_issued(result.verdict.value)
-    return token
+    return Receipt(token, claims)
 
 
 def check_stored(session: Session, text: str, *, issuer: str) -> ReceiptCheck:

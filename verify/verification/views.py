@@ -256,7 +256,7 @@ def api_verify() -> Response:
     result = verify_presented(token, agency, _expect_param(payload))
     answer = result_json(result)
     if wants_receipt:
-        answer["receipt"] = issue_receipt(db(), master_key(), result, issuer=base_url(), agency=agency)
+        answer["receipt"] = issue_receipt(db(), master_key(), result, issuer=base_url(), agency=agency).token
     return jsonify(answer)
 
 
