@@ -15,7 +15,7 @@ from helpers_client import altered_payload, flask_fetcher, foreign_key, resign, 
 
 from keys import jose
 from keys.contract import RECEIPT_TYP
-from verify.client import Verifier, receipts
+from verify.client import ClientError, Verifier, receipts
 from verify.client.cli import main
 from verify.core.receipts import ReceiptStatus
 
@@ -123,3 +123,18 @@ def test_offline_a_receipt_of_a_newer_key_asks_for_a_sync(app, client, session, 
     # the receipt signed before the rotation is still genuine offline: its key is retired, not revoked
     out = io.StringIO()
     assert main(["receipt", receipt, "--offline", *common], environ={}, now=lambda: later, stdout=out) == 0
+
+
+def test_the_receipt_pdf_itself_can_be_checked(client, session, master, signing_key, verifier, tmp_path):
+    add_person(session)
+    cred = issue(session, master)
+    pdf = tmp_path / "bien-ban.pdf"
+    pdf.write_bytes(client.get(f"/v/{cred.token}/receipt.pdf").data)
+    result = receipts.check(verifier, str(pdf))
+    assert result.status is ReceiptStatus.GENUINE
+    assert result.claims is not None and result.claims["credential"] == cred.id
+    # a PDF without a receipt's link is no receipt: the file cannot be read as one
+    other = tmp_path / "khac.pdf"
+    other.write_bytes(b"%PDF-1.4\n" + b"x" * 10_000)
+    with pytest.raises(ClientError):
+        receipts.check(verifier, str(other))

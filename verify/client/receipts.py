@@ -7,15 +7,17 @@ once more for a key it does not know; ``--offline`` answers from the cache alone
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from keys import jose
 from keys.errors import N_, MalformedTokenError
 from verify.client.errors import ClientError, NotSyncedError
-from verify.client.inputs import Checkable, read_text
+from verify.client.inputs import Checkable, as_file, read_text
 from verify.client.output import EXIT_NOT_VALID, EXIT_UNDECIDED, EXIT_VALID, local_time, say
 from verify.client.results import DataAge, from_ts
 from verify.client.sync import Trusted
@@ -36,6 +38,8 @@ from verify.core.verdicts import Verdict
 # a key revoked, or a key made, since the cached key set could change these answers:
 # they are not given on expired data (the others are final whatever its age)
 NEEDS_FRESH_KEYS = frozenset({ReceiptStatus.GENUINE, ReceiptStatus.UNKNOWN_KEY})
+MAX_RECEIPT_PDF_BYTES = 2 * 1024 * 1024  # a receipt's PDF is about 40 KB (a font subset and a QR)
+_PDF_RECEIPT_LINK = re.compile(rb"/URI \((https?://[^()\s]{1,300}/r/[A-Za-z0-9_.-]{1,8192})\)")
 LABEL_CHECKED_AT = N_("Checked at")
 LABEL_RECEIPT = N_("Receipt")
 LABEL_AGENCY = N_("Checked for the agency")
@@ -71,10 +75,10 @@ class ReceiptResult:
 
 
 def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
-    """Check a receipt (its JWS, its page's URL, or a file holding either or an image
-    of its QR code). Raises a ClientError subclass when it cannot be decided."""
+    """Check a receipt (its JWS, its page's URL, its PDF, or a file holding either or
+    an image of its QR code). Raises a ClientError subclass when it cannot be decided."""
     now = verifier.clock()
-    text = read_text(value)
+    text = _pdf_link(value) or read_text(value)
     prepared: list[Trusted] = []
 
     def trusted_now() -> Trusted:
@@ -112,6 +116,23 @@ def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
         if found.status in NEEDS_FRESH_KEYS:
             data = verifier._freshness(data, now, trusted, None)
     return ReceiptResult(found.status, verifier.server, now, not verifier.offline, found.claims, data)
+
+
+def _pdf_link(value: Checkable) -> str | None:
+    """The receipt's URL in a receipt PDF's link (the QR code is also a link), when
+    ``value`` names such a file; None for anything else."""
+    path = value if isinstance(value, Path) else as_file(value) if isinstance(value, str) else None
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_RECEIPT_PDF_BYTES + 1)
+    except (OSError, ValueError):
+        return None  # read_text says why
+    if not data.startswith(b"%PDF-") or len(data) > MAX_RECEIPT_PDF_BYTES:
+        return None
+    found = _PDF_RECEIPT_LINK.search(data)
+    return found.group(1).decode("ascii") if found else None
 
 
 def _signed_after(text: str, trusted: Trusted) -> bool:
