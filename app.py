@@ -71,6 +71,7 @@ VIEW_MODULES = (
     "verify.documents.views",
     "verify.reports.views",
     "verify.letters.views",
+    "verify.receipts.views",
     "verify.api.views",
     "verify.reports.admin",
     "verify.warnings.views",

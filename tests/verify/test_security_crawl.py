@@ -86,6 +86,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
         "list_id": "1",
         "filename": "site.css",
         "warning_id": "1",
+        "receipt": sample.token,  # not a receipt: the refusal page
     }
     url = rule.rule
     for arg in rule.arguments:

@@ -127,6 +127,16 @@ VERIFY_ANSWER_SCHEMA: dict[str, Any] = {
             ),
         },
         "checked_at": {"type": "string", "format": "date-time"},
+        "receipt": {
+            "type": "string",
+            "description": (
+                "Only with receipt=1: this answer as a compact JWS (header typ verification-receipt+jwt, "
+                "alg EdDSA, kid of the active signing key, verifiable with /.well-known/jwks.json). Claims: "
+                "iss, iat (when checked), jti (random), verdict; kind when the token's type is known; sub, "
+                "name and credential (the checked token's jti) when its signature verified; agency when "
+                "one was given. Its page is PUBLIC_BASE_URL/r/<receipt>. Receipts are not stored."
+            ),
+        },
     },
 }
 
