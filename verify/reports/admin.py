@@ -7,7 +7,9 @@ and reviewers). ``registry`` never imports ``verify``, hence this blueprint here
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, send_file
+import io
+
+from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -111,11 +113,9 @@ def report_triage(reference: str) -> Response:
 def report_file(reference: str, file_id: str) -> Response:
     """One evidence file, exactly as received, to signed-in admins and reviewers only.
     Images open inline (sandboxed), anything else downloads."""
-    path, mime, name = triage.evidence_file(
-        db(), reference[:MAX_REFERENCE], file_id[:MAX_REFERENCE], root=current_app.instance_path
-    )
+    data, mime, name = triage.evidence_file(db(), reference[:MAX_REFERENCE], file_id[:MAX_REFERENCE])
     resp = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=mime,
         as_attachment=mime not in INLINE_MIMES,
         download_name=name or "evidence",
