@@ -91,6 +91,7 @@ CLI_MODULES = (
     "registry.assignments.cli",
     "verify.reports.cli",
     "registry.outbox.cli",
+    "registry.backup.cli",
 )
 
 
