@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -21,7 +22,8 @@ from registry.platform.db import ENGINE
 from registry.platform.errors import cli_line
 
 
-def _known_revision() -> object:
+def _known_revision() -> Callable[[str], bool]:
+    """Whether a revision is one of this program's migrations."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(alembic_config())
@@ -48,6 +50,10 @@ def backup_command(file: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, file)  # a backup cut short never takes the name of a good one
+    except service.BackupRefused as exc:
+        partial.unlink(missing_ok=True)
+        _refuse(exc)
+        return
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -62,7 +68,7 @@ def restore_command(file: Path) -> None:
     rows, then the schema brought up to date."""
     engine = current_app.extensions[ENGINE]
     try:
-        header = service.read_header(file, _known_revision())  # type: ignore[arg-type]
+        header = service.read_header(file, _known_revision())
         revision = list(header["revision"])
         service.check_target(engine, revision)
         for rev in revision:

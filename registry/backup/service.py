@@ -109,6 +109,13 @@ def write_backup(engine: Engine, metadata: MetaData, out: IO[bytes], *, now: dat
             if engine.dialect.name == "sqlite":
                 conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot starts at the first read
             revision = current_revisions(conn)
+            unknown = set(sa.inspect(conn).get_table_names()) - set(metadata.tables) - {VERSION_TABLE}
+            if unknown:  # a backup that silently left a table out would restore as a loss
+                raise BackupRefused(
+                    "the database has tables this program does not know ({tables}): back up with the version "
+                    "that created them",
+                    params={"tables": ", ".join(sorted(unknown))},
+                )
             header = {"format": FORMAT, "version": FORMAT_VERSION, "revision": revision}
             header |= {"created_at": now.isoformat(), "source": engine.dialect.name}
             gz.write(_line(header))

@@ -157,6 +157,18 @@ def test_restore_into_a_non_empty_database_is_refused(source: tuple[Flask, Sampl
     assert _observe(app, sample) == before  # nothing was touched
 
 
+def test_backup_refuses_a_database_with_tables_it_does_not_know(source: tuple[Flask, Sample], tmp_path: Path) -> None:
+    app, _sample = source
+    with app.app_context(), _sessions(app)() as s:
+        s.execute(text("CREATE TABLE stray (id INTEGER PRIMARY KEY)"))
+        s.commit()
+    path = tmp_path / "b.backup"
+    result = app.test_cli_runner().invoke(args=["backup", str(path)])
+    assert result.exit_code == 2
+    assert "error (restore_refused): the database has tables this program does not know (stray)" in result.output
+    assert not path.exists() and not (tmp_path / "b.backup.partial").exists()
+
+
 def _rewrite(path: Path, out: Path, change: Any) -> Path:
     lines = gzip.decompress(path.read_bytes()).splitlines()
     header = json.loads(lines[0])
