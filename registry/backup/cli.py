@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -22,12 +23,15 @@ from registry.platform.db import ENGINE
 from registry.platform.errors import cli_line
 
 
-def _known_revision() -> Callable[[str], bool]:
-    """Whether a revision is one of this program's migrations."""
+def _scripts() -> Any:
     from alembic.script import ScriptDirectory
 
-    scripts = ScriptDirectory.from_config(alembic_config())
-    known = {rev.revision for rev in scripts.walk_revisions()}
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _known_revision() -> Callable[[str], bool]:
+    """Whether a revision is one of this program's migrations."""
+    known = {rev.revision for rev in _scripts().walk_revisions()}
     return known.__contains__
 
 
@@ -46,7 +50,7 @@ def backup_command(file: Path) -> None:
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
-            written = service.write_backup(engine, Base.metadata, out, now=now())
+            written = service.write_backup(engine, Base.metadata, out, heads=list(_scripts().get_heads()), now=now())
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, file)  # a backup cut short never takes the name of a good one

@@ -95,11 +95,12 @@ class Written:
     rows: int
 
 
-def write_backup(engine: Engine, metadata: MetaData, out: IO[bytes], *, now: datetime) -> Written:
+def write_backup(engine: Engine, metadata: MetaData, out: IO[bytes], *, heads: list[str], now: datetime) -> Written:
     """Write a backup of every table of ``metadata`` to ``out`` (a binary file).
 
-    Raises BackupRefused if the database's schema is not the one the models describe
-    (run ``db upgrade`` first)."""
+    Raises BackupRefused if the database's schema is not at ``heads`` (this program's
+    migrations: the models describe that schema; run ``db upgrade`` first), or has
+    tables the models do not describe."""
     tables = rows = 0
     conn = engine.connect()
     try:
@@ -109,6 +110,12 @@ def write_backup(engine: Engine, metadata: MetaData, out: IO[bytes], *, now: dat
             if engine.dialect.name == "sqlite":
                 conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot starts at the first read
             revision = current_revisions(conn)
+            if revision != sorted(heads):
+                raise BackupRefused(
+                    "the database's schema is at {rev}, this program's at {heads}: "
+                    "run flask --app app db upgrade first",
+                    params={"rev": ", ".join(revision) or "none", "heads": ", ".join(sorted(heads))},
+                )
             unknown = set(sa.inspect(conn).get_table_names()) - set(metadata.tables) - {VERSION_TABLE}
             if unknown:  # a backup that silently left a table out would restore as a loss
                 raise BackupRefused(

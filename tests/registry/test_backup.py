@@ -169,6 +169,20 @@ def test_backup_refuses_a_database_with_tables_it_does_not_know(source: tuple[Fl
     assert not path.exists() and not (tmp_path / "b.backup.partial").exists()
 
 
+def test_backup_refuses_a_database_not_at_this_programs_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    app = create_app(app_config(url, tmp_path / "instance"))
+    try:
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["db", "upgrade", "0010_evidence_quota"]).exit_code == 0
+        result = runner.invoke(args=["backup", str(tmp_path / "b.backup")])
+        assert result.exit_code == 2
+        assert "the database's schema is at 0010_evidence_quota, this program's at h14e_0011" in result.output
+        assert "run flask --app app db upgrade first" in result.output
+    finally:
+        dispose_engines(app)
+
+
 def _rewrite(path: Path, out: Path, change: Any) -> Path:
     lines = gzip.decompress(path.read_bytes()).splitlines()
     header = json.loads(lines[0])
