@@ -16,7 +16,7 @@ import pytest
 from conftest import NOW, app_config, migrate
 from flask import Flask
 from helpers_admin import Sample, cheap_argon2, sample_data  # noqa: F401 - cheap_argon2 is a fixture
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from app import create_app
@@ -27,7 +27,7 @@ from registry.credentials.models import CredentialStatus
 from registry.platform.db import dispose_engines, make_engine
 from verify.reports import triage
 from verify.reports.intake import report_json
-from verify.reports.models import ReportStatus
+from verify.reports.models import ReportFile, ReportStatus
 
 PG = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
@@ -181,6 +181,33 @@ def test_backup_refuses_a_database_not_at_this_programs_schema(tmp_path: Path) -
         assert "run flask --app app db upgrade first" in result.output
     finally:
         dispose_engines(app)
+
+
+def test_a_backup_of_an_older_schema_is_restored_then_migrated(source: tuple[Flask, Sample], tmp_path: Path) -> None:
+    """A backup taken at 0010 (evidence still on disk) restores at 0010, then the
+    schema goes up to date, the evidence moving in from the target's folder."""
+    app, sample = source
+    before = _observe(app, sample)
+    path = tmp_path / "b.backup"
+    _backup(app, path)
+    lines = gzip.decompress(path.read_bytes()).splitlines()
+    header = json.loads(lines[0]) | {"revision": ["0010_evidence_quota"]}
+    start = lines.index(b'{"table":"evidence_blobs","columns":["file_id","data"]}')
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(b'{"end":"evidence_blobs"'))
+    old = [json.dumps(header).encode(), *lines[1:start], *lines[end + 1 :]]
+    older = tmp_path / "older.backup"
+    older.write_bytes(gzip.compress(b"\n".join(old) + b"\n"))
+    instance = tmp_path / "target-instance"
+    with app.app_context(), _sessions(app)() as s:
+        stored = s.scalars(select(ReportFile.stored_name)).one()
+    (instance / "evidence").mkdir(parents=True)
+    (instance / "evidence" / stored).write_bytes(before["evidence"][0])
+    restored, result = _restore(f"sqlite:///{tmp_path / 'target.sqlite3'}", instance, older)
+    try:
+        assert result.exit_code == 0, result.output
+        assert _observe(restored, sample) == before
+    finally:
+        dispose_engines(restored)
 
 
 def _rewrite(path: Path, out: Path, change: Any) -> Path:
