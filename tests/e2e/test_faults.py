@@ -324,3 +324,59 @@ def test_a_crash_after_signing_leaves_no_credential_and_no_used_entry(
     session.expire_all()
     assert session.scalar(select(StatusList.next_index)) == used + 1
     assert session.scalar(select(func.count()).select_from(Credential)) == 2
+
+
+# ----------------------------------------------------------------- a database that never answers
+
+SILENT_DB_PORT = 21432  # h14e's port range
+
+
+@pytest.fixture()
+def silent_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers: a database host lost
+    behind a firewall that drops packets, the case where a client would wait forever."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", SILENT_DB_PORT))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield SILENT_DB_PORT
+    stop.set()
+    with contextlib.suppress(OSError):
+        server.shutdown(socket.SHUT_RDWR)
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_database_that_never_answers_is_a_503_within_5s_not_a_hang(silent_server: int, tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/chinhdanh"
+    app = create_app(app_config(url, tmp_path / "instance"))
+    try:
+        with serve(app) as base:
+            for path, params in (
+                ("/readyz", {}),
+                ("/api/v1/verify", {"token": "eyJhbGciOiJFZERTQSJ9.e30.c2ln"}),
+                ("/api/v1/lookup", {"q": "0912 345 678"}),
+                ("/v/eyJhbGciOiJFZERTQSJ9.e30.c2ln", {}),
+            ):
+                started = time.monotonic()
+                resp = requests.get(base + path, params=params, timeout=30)
+                took = time.monotonic() - started
+                assert resp.status_code == 503, (path, resp.status_code, resp.text[:200])
+                assert took < ANSWER_WITHIN_S, f"{path}: {took:.1f} s"
+                # one connect timeout (2 s), never two: the fast path's wait is not repeated by the view
+                assert took < 3.5, f"{path}: {took:.1f} s"
+    finally:
+        dispose_engines(app)
