@@ -102,6 +102,7 @@ CLI_MODULES = (
     "verify.warnings.cli",
     "registry.outbox.cli",
     "registry.alerts.cli",
+    "registry.backup.cli",
 )
 
 

@@ -52,3 +52,16 @@ def actors(session: Session) -> list[str]:
     return list(
         session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor).limit(MAX_ACTORS_LISTED))
     )
+
+
+# What takes a card, a letter or a key out of service (offline clients learn it from
+# the status list or the key set): the actions to re-apply after a restore.
+REVOCATION_VERBS = ("revoke", "suspend")
+MAX_REVOCATIONS_LISTED = 10_000
+
+
+def revocations_since(session: Session, since: datetime) -> list[AuditEntry]:
+    """Entries that revoked or suspended something at or after ``since``, oldest first."""
+    verbs = or_(*(AuditEntry.action.endswith("." + verb) for verb in REVOCATION_VERBS))
+    query = select(AuditEntry).where(AuditEntry.at >= since, verbs).order_by(AuditEntry.seq)
+    return list(session.scalars(query.limit(MAX_REVOCATIONS_LISTED)))

@@ -47,6 +47,11 @@ DEFAULTS: dict[str, Any] = {
     "CHINHDANH_TRUSTED_PROXIES": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
+    # Redis down: the limits go on from each process's memory (a warning is logged) and
+    # Redis is tried again, backing off, until it answers; a dead Redis never hangs a
+    # request for more than the socket timeouts
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     "VERIFY_FAST_PATH": True,  # GET /api/v1/verify below Flask (verify/verification/fastpath.py)
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,

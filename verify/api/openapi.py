@@ -187,7 +187,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "description": (
                 "Verification of staff of the Information-Communication Centre of the Central "
                 "Emulation and Commendation Board (Viet Nam), official-channel lookup, live codes, "
-                "and impersonation reports. Answers are in Vietnamese unless ?lang=en."
+                "and impersonation reports. Answers are in Vietnamese unless ?lang=en. While its "
+                "database cannot be reached, any endpoint answers 503 with the error code "
+                "database_unavailable and Retry-After: try again then."
             )
         },
         servers=[{"url": str(app.config["PUBLIC_BASE_URL"])}],

@@ -8,9 +8,8 @@ and reviewers). ``registry`` never imports ``verify``, hence this blueprint here
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -122,10 +121,9 @@ def _evidence(reference: str, file_id: str, action: str, *, images_only: bool = 
     (nothing is read, nor recorded, when ``images_only`` and it is no image)."""
     session = db()
     ref, fid = reference[:MAX_REFERENCE], file_id[:MAX_REFERENCE]
-    path, mime, name = triage.evidence_file(session, ref, fid, root=current_app.instance_path)
+    data, mime, name = triage.evidence_file(session, ref, fid)
     if images_only and mime not in INLINE_MIMES:
         raise NotFoundError(N_("This evidence file cannot be shown; download it."), field="file")
-    data = Path(path).read_bytes()
     triage.record_read(session, ref, action=action, actor=actor_name(), now=now(), file_id=fid)
     session.commit()
     return data, mime, name

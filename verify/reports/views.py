@@ -72,22 +72,17 @@ def _uploads() -> list[Upload]:
 
 
 def _store(raw: Any, uploads: list[Upload], *, source: str, strict: bool) -> Report:
-    """Validate everything, then write; the evidence files go if the commit fails."""
+    """Validate everything, then write it all in one transaction."""
     moment = now()
     data = validate_report(raw, now=moment, language=str(get_locale() or "vi"), strict=strict)
     checked = evidence.check_files(uploads)
-    folder = evidence.evidence_dir(current_app.instance_path)
     limit = quota.from_config(current_app.config, request.remote_addr or "")
     session = db()
-    written: list[str] = []
     try:
-        report, written = submit_report(
-            session, data, checked, evidence_folder=folder, source=source, now=moment, quota=limit
-        )
+        report = submit_report(session, data, checked, source=source, now=moment, quota=limit)
         session.commit()
     except BaseException:
         session.rollback()
-        evidence.remove(folder, written)
         raise
     _notify()
     send_mail_soon()  # alerts to the staff members the report names
