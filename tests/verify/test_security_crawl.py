@@ -85,6 +85,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
         "username": "reviewer-user",
         "list_id": "1",
         "filename": "site.css",
+        "session_id": "999999",
     }
     url = rule.rule
     for arg in rule.arguments:
