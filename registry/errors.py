@@ -17,8 +17,6 @@ S = TypeVar("S", bound=StrEnum)
 __all__ = [
     "AuthenticationError",
     "BodyError",
-    "SignInBusyError",
-    "SignInThrottledError",
     "BodyTooDeepError",
     "ConflictError",
     "ForbiddenError",
@@ -26,7 +24,9 @@ __all__ = [
     "NotFoundError",
     "RegistryError",
     "SetupLinkError",
+    "SignInBusyError",
     "SignInRequiredError",
+    "SignInThrottledError",
     "TransitionError",
     "ValidationError",
     "allowed",

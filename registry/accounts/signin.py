@@ -45,8 +45,7 @@ _dummy_lock = threading.Lock()
 _dummy_hash: str | None = None
 
 SIGN_IN_FAILED = (
-    "Sign-in failed: the username, password or code is wrong, or the account is locked after "
-    "too many failed attempts."
+    "Sign-in failed: the username, password or code is wrong, or the account is locked after too many failed attempts."
 )
 THROTTLED = N_("Too many failed sign-ins from your address: wait {minutes} minutes before the next try.")
 BUSY = N_("The console is busy checking other sign-ins; try again in a few seconds.")

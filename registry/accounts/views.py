@@ -190,7 +190,9 @@ def sign_out_others() -> Response:
     this = current_session()
     ended = server_sessions.end_others(db(), user, this.id if this is not None else None, now())
     details = {"ended": ended}
-    audit.append(db(), actor=user.username, action="auth.sign_out_others", target=user.username, details=details, now=now())
+    audit.append(
+        db(), actor=user.username, action="auth.sign_out_others", target=user.username, details=details, now=now()
+    )
     return done(_("Every other session of your account has ended."), "admin.my_account")
 
 

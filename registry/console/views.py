@@ -8,11 +8,11 @@ from typing import Any
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from registry.accounts.auth import ADMINS, ALL_ROLES, ISSUERS, current_admin
 from registry.accounts import signin
+from registry.accounts.auth import ADMINS, ALL_ROLES, ISSUERS, current_admin
 from registry.accounts.models import AdminRole
-from registry.platform.console import admin as bp
 from registry.platform.clock import now
+from registry.platform.console import admin as bp
 from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 

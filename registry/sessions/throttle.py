@@ -46,7 +46,8 @@ def backoff(failures: int) -> timedelta:
     if failures < FREE_FAILURES:
         return timedelta(0)
     doublings = min(failures - FREE_FAILURES, 16)
-    return min(BACKOFF_FIRST * (2**doublings), BACKOFF_MAX)
+    wait: timedelta = BACKOFF_FIRST * (2**doublings)
+    return min(wait, BACKOFF_MAX)
 
 
 def record_failure(session: Session, username: str, source: str, now: datetime) -> int:

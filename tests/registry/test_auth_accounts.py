@@ -156,6 +156,7 @@ def test_account_lock_after_the_large_limit_then_release(session, master, kind):
         login(session, master, "admin-user", PASSWORD, code_at(secret, at), at=at, client="203.0.113.9")
     assert exc.value.message == signin.SIGN_IN_FAILED
     assert audit_actions(session)[-1][2]["reason"] == "locked"
+    assert user.locked_until is not None
     after = user.locked_until + timedelta(seconds=1)
     assert login(session, master, "admin-user", PASSWORD, code_at(secret, after), at=after, client="203.0.113.9")
 

@@ -22,7 +22,6 @@ from helpers_admin import (  # noqa: F401 - fixture
 from sqlalchemy import func, select
 
 from registry.accounts import service as accounts
-from registry.accounts import signin
 from registry.accounts.auth import ABSOLUTE_TIMEOUT, COOKIE_DEV, COOKIE_PRODUCTION, IDLE_TIMEOUT
 from registry.accounts.models import AccountStatus, AdminRole, AdminUser
 from registry.audit.models import AuditEntry

@@ -122,7 +122,7 @@ def test_instance_folder_is_0700_and_the_embedded_database_0600(tmp_path, monkey
                 assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
         dispose_engines(app)
         # an existing folder and database that others could read are tightened at start-up
-        os.chmod(folder, 0o755)
+        os.chmod(folder, 0o755)  # noqa: S103 - the loose mode start-up must tighten
         os.chmod(folder / "chinhdanh.sqlite3", 0o644)
         again = create_app({"INSTANCE_PATH": str(folder), "CHINHDANH_MASTER_KEY": MASTER_B64})
         dispose_engines(again)

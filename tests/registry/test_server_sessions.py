@@ -7,7 +7,6 @@ CR/LF safe."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -96,7 +95,7 @@ def test_resets_and_suspension_end_sessions_at_once(app, session, master, change
 
 
 def test_sessions_page_lists_only_ones_own_open_sessions(app, session, master):
-    user, secret = make_admin(session, master)
+    _user, secret = make_admin(session, master)
     other, _ = make_admin(session, master, AdminRole.REVIEWER, "someone-else")
     sign_in_client(app.test_client(), other)
     laptop = app.test_client()
@@ -111,7 +110,7 @@ def test_sessions_page_lists_only_ones_own_open_sessions(app, session, master):
     assert len(rows) == 2
     this = [r for r in rows if r[1]]
     assert len(this) == 1 and "Laptop/1.0" in this[0][2] and "127.0.0.1" in this[0][2]
-    phone_row = [r for r in rows if not r[1]][0]
+    phone_row = next(r for r in rows if not r[1])
     assert "Phone/2.0" in phone_row[2] and "203.0.113.7" in phone_row[2]
     assert phone_row[2].count("20/11/2026") == 2  # signed in and last seen, in Viet Nam time
     # "sign out this one" on the phone's row ends the phone's session only

@@ -91,7 +91,10 @@ def test_account_lock_only_after_the_large_threshold_and_the_other_admins_are_to
     boss = sign_in_client(app.test_client(), session.scalars(select(AdminUser).filter_by(username="boss")).one())
     client = app.test_client()
     for i in range(signin.ACCOUNT_LOCK_FAILURES - 1):
-        assert attempt(client, "admin-user", "wrong password!!", "000000", f"198.51.{i // 4}.{i % 4 + 1}").status_code == 401
+        assert (
+            attempt(client, "admin-user", "wrong password!!", "000000", f"198.51.{i // 4}.{i % 4 + 1}").status_code
+            == 401
+        )
     session.expire_all()
     assert session.get(AdminUser, user.id).locked_until is None
     assert b"data-account-locked" not in boss.get("/admin/account").data
