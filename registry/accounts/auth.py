@@ -62,7 +62,11 @@ def cookie_name() -> str:
 
 def sign_in(user: AdminUser) -> None:
     """Start a server session for ``user`` (committed) and send its id as the cookie.
-    Flask's cookie is emptied first, so its CSRF token is a new one."""
+    Flask's cookie is emptied first, so its CSRF token is a new one, and a session
+    this browser still had is ended."""
+    previous = current_session()
+    if previous is not None:
+        server_sessions.end(db(), previous, now())
     session.clear()
     raw = server_sessions.start(
         db(),

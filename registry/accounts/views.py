@@ -9,6 +9,7 @@ from typing import cast
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask.blueprints import BlueprintSetupState
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -52,12 +53,15 @@ def qr_markup(svg: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own SVG of a URI we built
 
 
+@bp.record_once
+def _make_hash_slots(state: BlueprintSetupState) -> None:
+    """This process's cap on concurrent password hashes (``SIGNIN_HASH_CONCURRENCY``),
+    made once with the app."""
+    state.app.extensions[HASH_SLOTS] = signin.hash_slots(state.app.config["SIGNIN_HASH_CONCURRENCY"])
+
+
 def _hash_slots() -> threading.BoundedSemaphore:
-    """This process's cap on concurrent password hashes (``SIGNIN_HASH_CONCURRENCY``)."""
-    slots = current_app.extensions.get(HASH_SLOTS)
-    if slots is None:
-        slots = current_app.extensions[HASH_SLOTS] = signin.hash_slots(current_app.config["SIGNIN_HASH_CONCURRENCY"])
-    return cast(threading.BoundedSemaphore, slots)
+    return cast(threading.BoundedSemaphore, current_app.extensions[HASH_SLOTS])
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ account-wide lock (``registry.accounts.signin``) needs far more.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -26,8 +27,22 @@ BACKOFF_MAX = timedelta(hours=1)
 MEMORY = timedelta(hours=24)
 
 
+def source_of(address: str) -> str:
+    """What one source is: an IPv4 address, or an IPv6 /64 (one subscriber's network,
+    whose addresses cost nothing to change); anything else as given."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return (address or "-")[:MAX_ADDRESS]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _key(username: str, source: str) -> tuple[str, str]:
-    return username[:64], (source or "-")[:MAX_ADDRESS]
+    return username[:64], source_of(source)
 
 
 def wait_seconds(session: Session, username: str, source: str, now: datetime) -> int:

@@ -141,3 +141,30 @@ def test_hashes_are_capped_per_process(app, session, master, lang, text):
         "/admin/login", data={"username": "admin-user", "password": PASSWORD, "code": pyotp.TOTP(secret).at(NOW)}
     )
     assert ok.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("address", "source"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("", "-"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
+def test_an_ipv6_network_is_one_source(address, source):
+    assert throttle.source_of(address) == source
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(app, session, master):
+    from registry.sessions.models import AdminSession
+
+    user, secret = make_admin(session, master)
+    client = sign_in_client(app.test_client(), user)
+    code = pyotp.TOTP(secret).at(NOW)
+    resp = client.post("/admin/login", data={"username": "admin-user", "password": PASSWORD, "code": code})
+    assert resp.status_code == 302
+    rows = session.scalars(select(AdminSession).order_by(AdminSession.id)).all()
+    assert [r.ended_at for r in rows] == [NOW, None]
