@@ -8,8 +8,8 @@ import threading
 from typing import cast
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
