@@ -58,6 +58,7 @@ MODEL_MODULES = (
     "registry.channels.models",
     "registry.livecode.models",
     "registry.accounts.models",
+    "registry.sessions.models",
     "registry.assignments.models",
     "registry.outbox.models",
     "registry.alerts.models",
