@@ -28,6 +28,7 @@ from verify.verification.service import EXPECT_TYPS, MAX_TOKEN_FIELD, Result, ex
 bp = Blueprint("verify", __name__)
 
 OWN_ORIGIN = "chinhdanh.own_origin"
+TEMPLATE = "verify/verdict.html"  # the scan page (also rendered by verify.verification.page)
 MAX_STAFF_CODE = 32
 NEVER_DOES = (
     _l("The Centre never asks for money, fees or transfers to write or publish an article."),
@@ -78,7 +79,7 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
 
 def verdict_page_body(result: Result) -> str:
     return render_template(
-        "verify/verdict.html", result=result, data=result_json(result), ok=result.verdict is Verdict.VALID
+        TEMPLATE, result=result, data=result_json(result), ok=result.verdict is Verdict.VALID
     )
 
 

@@ -1,0 +1,156 @@
+"""The scan page (``/v/<token>``) rendered without Flask's request machinery: the same
+template (``verify/verdict.html``) in the same Jinja environment, given the same
+values that ``render_template`` gives it through Flask-Babel and the context
+processors, but each looked up once per process and language instead of once per
+request.
+
+The page is what every phone opens on a scan. Through ``render_template`` a third of
+its time went to finding the request's translations again for each of the page's
+thirty strings (Flask-Babel's context lookups), more than the whole verification
+(BENCHMARKS.md, "The scan page"). Only the verdict is read at each request; the
+words around it are fixed for a process and a language: the catalogs are compiled at
+start-up, and configuration does not change while the process runs.
+
+The verification fast path (``verify.verification.fastpath``) renders with this; the
+Flask view keeps ``render_template``, and the tests hold the two to the same bytes
+for every verdict, in both languages.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, url_for
+from flask_babel import get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from keys.errors import format_message
+from registry.platform.config import base_url
+from registry.platform.web import LANGUAGES
+from verify.core.texts import EXPLANATIONS
+from verify.core.verdicts import Verdict
+from verify.verification.answers import result_json
+from verify.verification.service import Result
+from verify.verification.views import TEMPLATE, headline, never_does_lines
+
+Gettext = Callable[[str], str]
+EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+def jinja_gettext(ugettext: Gettext) -> Callable[..., str]:
+    """``_()`` and ``gettext()`` in templates, as Jinja's i18n extension makes them
+    from Flask-Babel's callable (``newstyle``: escaped parameters, always %-formatted),
+    over a fixed catalog instead of the request's."""
+
+    @pass_context
+    def gettext(__context: Context, __string: str, **variables: Any) -> str:
+        text: str = ugettext(__string)
+        if __context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
+class StaticUrls:
+    """``url_for`` in the page's templates, which name only static files: each URL
+    computed once by Flask's own ``url_for`` (the fast path serves no request with a
+    SCRIPT_NAME, so the URL does not depend on the request)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.known: dict[str, str] = {}
+
+    def __call__(self, endpoint: str, **values: Any) -> str:
+        if endpoint != "static" or set(values) != {"filename"}:
+            raise LookupError(f"the scan page does not link to {endpoint}")  # the caller answers through Flask
+        filename = str(values["filename"])
+        known = self.known.get(filename)
+        if known is None:
+            with self.app.test_request_context("/"):
+                known = self.known[filename] = url_for("static", filename=filename)
+        return known
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Everything of one language that the page says besides the verdict's data."""
+
+    gettext: Callable[..., str]
+    headlines: Mapping[Verdict, str]
+    explanations: Mapping[Verdict, str]  # templates naming {host} and {server}
+    server: str
+    never_does: tuple[Any, ...]
+
+    def headline(self, result: Result) -> str:
+        return self.headlines[result.verdict]
+
+    def explanation(self, result: Result) -> str:
+        """As ``views.explanation``: ``translate`` leaves ``host`` and ``server`` as given."""
+        return format_message(self.explanations[result.verdict], {"host": result.foreign_host or "", "server": self.server})
+
+
+def _words(app: Flask, lang: str) -> Words:
+    with app.test_request_context(f"/?lang={lang}"):
+        ugettext = get_translations().ugettext
+        return Words(
+            gettext=jinja_gettext(ugettext),
+            headlines={verdict: headline(Result(verdict, EPOCH)) for verdict in Verdict},
+            explanations={verdict: str(ugettext(text)) for verdict, text in EXPLANATIONS.items()},
+            server=base_url(),
+            # a default line is a lazy string, which Jinja does not escape (__html__)
+            never_does=tuple(Markup(line.__html__()) if hasattr(line, "__html__") else line for line in never_does_lines()),
+        )
+
+
+class VerdictPage:
+    """Renders ``verify/verdict.html`` for a verdict, a language and the officer's
+    agency, as ``render_template`` renders it in the Flask view."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.static_urls = StaticUrls(app)
+        self._words: dict[str, Words] = {}
+        self._lock = threading.Lock()
+
+    def words(self, lang: str) -> Words:
+        found = self._words.get(lang)
+        if found is None:
+            with self._lock:
+                found = self._words.get(lang) or _words(self.app, lang)
+                self._words[lang] = found
+        return found
+
+    def render(self, result: Result, lang: str, args: Mapping[str, str]) -> str:
+        """The page's HTML; ``args`` are the request's query parameters (first values)."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"no such language: {lang}")
+        words = self.words(lang)
+        template = self.app.jinja_env.get_template(TEMPLATE)
+        return template.render(
+            result=result,
+            data=result_json(result, words.server),
+            ok=result.verdict is Verdict.VALID,
+            current_lang=lang,
+            languages=LANGUAGES,
+            headline=words.headline,
+            explanation=words.explanation,
+            never_does_lines=words.never_does,
+            gettext=words.gettext,
+            _=words.gettext,
+            url_for=self.static_urls,
+            request=QueryOnly(args),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOnly:
+    """What the page's templates read of the request: its query parameters."""
+
+    args: Mapping[str, str]
