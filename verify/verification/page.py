@@ -19,14 +19,16 @@ for every verdict, in both languages.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, url_for
 from flask_babel import get_translations
-from jinja2 import pass_context
+from jinja2 import Environment, pass_context
+from jinja2.ext import Extension
+from jinja2.lexer import TOKEN_DOT, TOKEN_LPAREN, TOKEN_NAME, TOKEN_PIPE, TOKEN_RPAREN, TOKEN_STRING, Token, TokenStream
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -52,10 +54,61 @@ def jinja_gettext(ugettext: Gettext) -> Callable[..., str]:
     def gettext(__context: Context, __string: str, **variables: Any) -> str:
         text: str = ugettext(__string)
         if __context.eval_ctx.autoescape:
-            text = Markup(text)
+            text = Markup(text)  # noqa: S704  # the catalog's words, as Jinja's i18n extension takes them
         return text % variables
 
     return gettext
+
+
+GETTEXT_NAMES = frozenset({"_", "gettext"})
+TEMPLATE_CACHE = 50  # the page's few templates, compiled once per language
+
+
+class FoldedGettext(Extension):
+    """Translates ``_("words")`` (no parameters) when a template is compiled, into the
+    environment's language (``folded_gettext``): what the call gives at render time,
+    ``Markup(ugettext(words)) % {}``, written into the template as safe text, so that
+    rendering no longer calls gettext for it. Calls with parameters stay calls."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        ugettext: Gettext = getattr(self.environment, "folded_gettext")  # noqa: B009  # set by environment.extend
+        tokens = list(stream)
+        i = 0
+        while i < len(tokens):
+            call = tokens[i : i + 4]
+            kinds = [token.type for token in call]
+            folded = None
+            is_call = kinds == [TOKEN_NAME, TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN] and call[0].value in GETTEXT_NAMES
+            if is_call and (i == 0 or tokens[i - 1].type != TOKEN_DOT):  # not an attribute named _
+                folded = _folded(ugettext, call[2].value)
+            if folded is None:
+                yield tokens[i]
+                i += 1
+                continue
+            line = call[0].lineno
+            yield Token(line, TOKEN_LPAREN, "(")
+            yield Token(line, TOKEN_STRING, folded)
+            yield Token(line, TOKEN_PIPE, "|")
+            yield Token(line, TOKEN_NAME, "safe")
+            yield Token(line, TOKEN_RPAREN, ")")
+            i += 4
+
+
+def _folded(ugettext: Gettext, words: str) -> str | None:
+    """What ``_(words)`` renders as, or None when only the call itself can say (it
+    raises, as a ``%(name)s`` with no parameter does)."""
+    try:
+        return str(Markup(ugettext(words)) % {})  # noqa: S704  # as jinja_gettext
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def folded_environment(base: Environment, ugettext: Gettext) -> Environment:
+    """``base`` (the app's Jinja environment: its loader, filters and globals) with
+    ``_("words")`` translated at compile time, in a template cache of its own."""
+    env = base.overlay(extensions=[FoldedGettext], cache_size=TEMPLATE_CACHE)
+    env.extend(folded_gettext=ugettext)
+    return env
 
 
 class StaticUrls:
@@ -82,6 +135,7 @@ class StaticUrls:
 class Words:
     """Everything of one language that the page says besides the verdict's data."""
 
+    env: Environment
     gettext: Callable[..., str]
     headlines: Mapping[Verdict, str]
     explanations: Mapping[Verdict, str]  # templates naming {host} and {server}
@@ -93,20 +147,27 @@ class Words:
 
     def explanation(self, result: Result) -> str:
         """As ``views.explanation``: ``translate`` leaves ``host`` and ``server`` as given."""
-        return format_message(self.explanations[result.verdict], {"host": result.foreign_host or "", "server": self.server})
+        params = {"host": result.foreign_host or "", "server": self.server}
+        return format_message(self.explanations[result.verdict], params)
 
 
 def _words(app: Flask, lang: str) -> Words:
     with app.test_request_context(f"/?lang={lang}"):
         ugettext = get_translations().ugettext
         return Words(
+            env=folded_environment(app.jinja_env, ugettext),
             gettext=jinja_gettext(ugettext),
             headlines={verdict: headline(Result(verdict, EPOCH)) for verdict in Verdict},
             explanations={verdict: str(ugettext(text)) for verdict, text in EXPLANATIONS.items()},
             server=base_url(),
-            # a default line is a lazy string, which Jinja does not escape (__html__)
-            never_does=tuple(Markup(line.__html__()) if hasattr(line, "__html__") else line for line in never_does_lines()),
+            never_does=tuple(_as_jinja_shows(line) for line in never_does_lines()),
         )
+
+
+def _as_jinja_shows(line: Any) -> Any:
+    """A default line is a lazy string, which Jinja does not escape (``__html__``):
+    its text now, in this language, as that markup; a configured line is plain text."""
+    return Markup(line.__html__()) if hasattr(line, "__html__") else line  # noqa: S704
 
 
 class VerdictPage:
@@ -132,7 +193,7 @@ class VerdictPage:
         if lang not in LANGUAGES:
             raise ValueError(f"no such language: {lang}")
         words = self.words(lang)
-        template = self.app.jinja_env.get_template(TEMPLATE)
+        template = words.env.get_template(TEMPLATE)
         return template.render(
             result=result,
             data=result_json(result, words.server),

@@ -78,9 +78,7 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
 
 
 def verdict_page_body(result: Result) -> str:
-    return render_template(
-        TEMPLATE, result=result, data=result_json(result), ok=result.verdict is Verdict.VALID
-    )
+    return render_template(TEMPLATE, result=result, data=result_json(result), ok=result.verdict is Verdict.VALID)
 
 
 def _expect_param(payload: dict[str, Any] | None) -> str:
