@@ -1,8 +1,9 @@
 """The scan page (``/v/<token>``) rendered without Flask's request machinery: the same
-template (``verify/verdict.html``) in the same Jinja environment, given the same
-values that ``render_template`` gives it through Flask-Babel and the context
+template (``verify/verdict.html``) from the same loader, with the same filters, given
+the same values that ``render_template`` gives it through Flask-Babel and the context
 processors, but each looked up once per process and language instead of once per
-request.
+request: they are the globals of an overlay of the app's Jinja environment, one per
+language, in which ``_("words")`` is translated when the template compiles.
 
 The page is what every phone opens on a scan. Through ``render_template`` a third of
 its time went to finding the request's translations again for each of the page's
@@ -11,7 +12,7 @@ thirty strings (Flask-Babel's context lookups), more than the whole verification
 words around it are fixed for a process and a language: the catalogs are compiled at
 start-up, and configuration does not change while the process runs.
 
-The verification fast path (``verify.verification.fastpath``) renders with this; the
+The scan page's fast path (``verify.verification.fastpage``) renders with this; the
 Flask view keeps ``render_template``, and the tests hold the two to the same bytes
 for every verdict, in both languages.
 """
@@ -135,12 +136,10 @@ class StaticUrls:
 class Words:
     """Everything of one language that the page says besides the verdict's data."""
 
-    env: Environment
-    gettext: Callable[..., str]
+    env: Environment  # the page's templates, their words translated, their globals set
     headlines: Mapping[Verdict, str]
     explanations: Mapping[Verdict, str]  # templates naming {host} and {server}
     server: str
-    never_does: tuple[Any, ...]
 
     def headline(self, result: Result) -> str:
         return self.headlines[result.verdict]
@@ -151,17 +150,30 @@ class Words:
         return format_message(self.explanations[result.verdict], params)
 
 
-def _words(app: Flask, lang: str) -> Words:
+def _words(app: Flask, lang: str, static_urls: StaticUrls) -> Words:
+    """``lang``'s words, and its environment, whose globals are what the template's
+    context processors give it in a request in that language."""
     with app.test_request_context(f"/?lang={lang}"):
         ugettext = get_translations().ugettext
-        return Words(
+        words = Words(
             env=folded_environment(app.jinja_env, ugettext),
-            gettext=jinja_gettext(ugettext),
             headlines={verdict: headline(Result(verdict, EPOCH)) for verdict in Verdict},
             explanations={verdict: str(ugettext(text)) for verdict, text in EXPLANATIONS.items()},
             server=base_url(),
-            never_does=tuple(_as_jinja_shows(line) for line in never_does_lines()),
         )
+        gettext = jinja_gettext(ugettext)
+        words.env.globals = {  # the overlay's own: the app's environment keeps its own
+            **app.jinja_env.globals,
+            "gettext": gettext,
+            "_": gettext,
+            "url_for": static_urls,
+            "current_lang": lang,
+            "languages": LANGUAGES,
+            "headline": words.headline,
+            "explanation": words.explanation,
+            "never_does_lines": tuple(_as_jinja_shows(line) for line in never_does_lines()),
+        }
+        return words
 
 
 def _as_jinja_shows(line: Any) -> Any:
@@ -184,7 +196,7 @@ class VerdictPage:
         found = self._words.get(lang)
         if found is None:
             with self._lock:
-                found = self._words.get(lang) or _words(self.app, lang)
+                found = self._words.get(lang) or _words(self.app, lang, self.static_urls)
                 self._words[lang] = found
         return found
 
@@ -198,14 +210,6 @@ class VerdictPage:
             result=result,
             data=result_json(result, words.server),
             ok=result.verdict is Verdict.VALID,
-            current_lang=lang,
-            languages=LANGUAGES,
-            headline=words.headline,
-            explanation=words.explanation,
-            never_does_lines=words.never_does,
-            gettext=words.gettext,
-            _=words.gettext,
-            url_for=self.static_urls,
             request=QueryOnly(args),
         )
 
