@@ -246,6 +246,29 @@ def test_head_post_and_a_script_name_go_to_flask(
     assert page_views == [VIEW, VIEW]  # HEAD and the mounted GET; the POST matched no view
 
 
+@pytest.mark.parametrize(
+    "config",
+    [{"SERVER_NAME": "localhost"}, {"TRUSTED_HOSTS": ["localhost"]}, {"APPLICATION_ROOT": "/xm"}],
+)
+def test_a_configuration_binding_flask_to_a_host_leaves_scans_to_it(
+    app: Flask, database_url: str, tmp_path: Path, session: Any, master: MasterKey, signing_key: Any, config: Any
+) -> None:
+    """Flask checks the Host header (a 404, a 400) or links static files under the
+    root: the page fast path then stands aside."""
+    assert app.wsgi_app.next.serves is True  # type: ignore[attr-defined]
+    token = card(session, master).token
+    made = create_app(app_config(database_url, tmp_path / "bound", **config))
+    try:
+        assert made.wsgi_app.next.serves is False  # type: ignore[attr-defined]
+        calls = []
+        view = made.view_functions[VIEW]
+        made.view_functions[VIEW] = lambda token: calls.append(token) or view(token)
+        assert scan(made.test_client(use_cookies=False), token).status_code == 200
+        assert calls == [token]
+    finally:
+        dispose_engines(made)
+
+
 def test_a_failure_below_flask_is_answered_by_the_view(
     app: Flask,
     flask_only: Flask,

@@ -10,7 +10,8 @@ verdict is kept), the same page (``verify.verification.page``: the same template
 the same words) and the same headers as the Flask view. Everything else goes on to
 Flask untouched: another path or method, a ``lang`` parameter (Flask sets the
 cookie), any other parameter or cookie (a console session), a body, an ``Accept``
-that asks for JSON, a SCRIPT_NAME, and any failure here, so errors keep one shape.
+that asks for JSON, a SCRIPT_NAME, and any failure here, so errors keep one shape;
+every scan, when the configuration binds Flask to a host name or an application root.
 The fast-page tests hold the two paths to the same bytes.
 """
 
@@ -37,6 +38,7 @@ log = logging.getLogger("chinhdanh.fastpath")
 
 PARAMS = frozenset({"agency", "expect"})
 LANG_COOKIE = "lang"
+HOST_BOUND = ("SERVER_NAME", "TRUSTED_HOSTS")  # settings (instance/config.py) that leave every scan to Flask
 
 
 def plain_scan(environ: dict[str, Any]) -> tuple[str, dict[str, str], str] | None:
@@ -74,9 +76,11 @@ class FastPage:
         self.issuer = str(app.config["PUBLIC_BASE_URL"])
         self.own_origin = str(app.extensions[OWN_ORIGIN])
         self.headers = security_headers
+        # Flask would check the Host header, or link static files under another root
+        self.serves = not any(app.config.get(key) for key in HOST_BOUND) and app.config["APPLICATION_ROOT"] == "/"
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        scan = plain_scan(environ)
+        scan = plain_scan(environ) if self.serves else None
         if scan is None:
             return self.next(environ, start_response)
         try:
