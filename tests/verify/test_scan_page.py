@@ -49,18 +49,22 @@ def flask_only(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]
     dispose_engines(other)
 
 
-@pytest.fixture()
-def page_views(app: Flask) -> list[str]:
-    """The requests for the scan page that Flask's view answered in ``app``."""
+def count_views(application: Flask) -> list[str]:
+    """The requests for the scan page that Flask's view answers in ``application``, from now."""
     calls: list[str] = []
-    view = app.view_functions[VIEW]
+    view = application.view_functions[VIEW]
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(VIEW)
         return view(*args, **kwargs)
 
-    app.view_functions[VIEW] = counted
+    application.view_functions[VIEW] = counted
     return calls
+
+
+@pytest.fixture()
+def page_views(app: Flask) -> list[str]:
+    return count_views(app)
 
 
 @pytest.fixture()
@@ -260,11 +264,9 @@ def test_a_configuration_binding_flask_to_a_host_leaves_scans_to_it(
     made = create_app(app_config(database_url, tmp_path / "bound", **config))
     try:
         assert made.wsgi_app.next.serves is False  # type: ignore[attr-defined]
-        calls = []
-        view = made.view_functions[VIEW]
-        made.view_functions[VIEW] = lambda token: calls.append(token) or view(token)
+        calls = count_views(made)
         assert scan(made.test_client(use_cookies=False), token).status_code == 200
-        assert calls == [token]
+        assert calls == [VIEW]
     finally:
         dispose_engines(made)
 
