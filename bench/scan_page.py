@@ -17,6 +17,10 @@ worst round's p99 beside it:
 - ``before`` (--before DIR): the app of another checkout (say ``git worktree add
   /tmp/main main``), on the same database, so before and after come from one run.
 
+Beside each server's req/s, the CPU time its gunicorn processes spent per request
+(from /proc, over the rounds): on a machine that others share, throughput follows the
+scheduler, while CPU per request follows the code; bare/this is the ratio of the two.
+
 Every page server must answer the demo card ``valid`` and, with --before, the same
 bytes as this checkout (the page's "checked at" minute aside). --database takes an
 empty database (the demo names the port of the run that made it); --redis puts the
@@ -61,6 +65,21 @@ def gunicorn(settings: str, app_spec: str, port: int, env: dict[str, str], cwd: 
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of gunicorn's master ``pid`` and its workers so far."""
+    pids = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids.extend(int(child) for child in children.read_text().split())
+    ticks = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def page_of(url: str) -> bytes:
     with urllib.request.urlopen(url) as resp:
         body: bytes = resp.read()
@@ -84,6 +103,7 @@ def measure(token: str, port_app: int, env: dict[str, str], args: argparse.Names
         ports["before"] = free_port()
         servers.append(gunicorn(args.gunicorn, "app:create_app()", ports["before"], env, Path(args.before)))
     targets = {name: f"http://127.0.0.1:{port}{path}" for name, port in ports.items()}
+    pids = dict(zip(ports, (server.pid for server in servers), strict=True))
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
     try:
         for url in targets.values():
@@ -99,7 +119,10 @@ def measure(token: str, port_app: int, env: dict[str, str], args: argparse.Names
         names = list(targets)
         for i in range(args.rounds):
             for name in names if i % 2 == 0 else reversed(names):
-                rounds[name].append(wrk(targets[name], args.seconds, args.connections))
+                cpu = cpu_seconds(pids[name])
+                result = wrk(targets[name], args.seconds, args.connections)
+                result["cpu_ms"] = (cpu_seconds(pids[name]) - cpu) * 1000 / (result["rps"] * args.seconds)
+                rounds[name].append(result)
     finally:
         for server in servers:
             server.terminate()
@@ -111,11 +134,13 @@ def measure(token: str, port_app: int, env: dict[str, str], args: argparse.Names
             "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "worst_p99_ms": max(r["p99_ms"] for r in results),
+            "cpu_ms": statistics.median(r["cpu_ms"] for r in results),
             "non_2xx": sum(r["non_2xx"] for r in results),
             "socket_errors": sorted({r["socket_errors"] for r in results}),
         }
     for name in rounds:
         summary[name]["ratio"] = summary[name]["rps"] / summary["bare"]["rps"]
+        summary[name]["cpu_ratio"] = summary["bare"]["cpu_ms"] / summary[name]["cpu_ms"]
     return summary
 
 
@@ -167,7 +192,8 @@ def main() -> None:
         r = summary[name]
         print(
             f"  {label:22} {r['rps']:7.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms "
-            f"(worst round {r['worst_p99_ms']:6.2f})   ratio {r['ratio']:.2f}   non-2xx {int(r['non_2xx'])}   "
+            f"(worst round {r['worst_p99_ms']:6.2f})   ratio {r['ratio']:.2f}   "
+            f"server CPU {r['cpu_ms']:.3f} ms/request (bare/this {r['cpu_ratio']:.2f})   non-2xx {int(r['non_2xx'])}   "
             f"socket errors {', '.join(r['socket_errors'])}",
             flush=True,
         )
