@@ -376,3 +376,35 @@ def test_gettext_folded_at_compile_time_renders_as_the_call_does(words: str, cat
     assert outputs[0] == outputs[1]
     if "%(name)s" not in words:
         assert "gettext" not in folded.compile(source, raw=True)  # no call left to make
+
+
+def test_a_card_named_by_a_public_warning_gives_the_same_page_below_flask(
+    app: Flask, flask_only: Flask, centre: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    """The warning's link (issue 15) and the receipt's, as the Flask view gives them."""
+    from verify.reports.models import ReportStatus
+    from verify.reports.triage import triage
+    from verify.warnings.service import publish
+
+    token = card(centre, master, code="TTTT-009", phone="0903 333 444").token
+    client = app.test_client(use_cookies=False)
+    report = {
+        "channel": "phone",
+        "staff_code": "TTTT-009",
+        "request_text": "Đề nghị chuyển phí đăng bài.",
+        "reporter_agency": AGENCY,
+        "reporter_contact": "Trần Văn B, 0243 111 222",
+    }
+    ref = client.post("/api/v1/reports", json=report).get_json()["reference"]
+    triage(centre, ref, ReportStatus.REVIEWING, note=None, actor="test", now=NOW)
+    triage(centre, ref, ReportStatus.CONFIRMED, note="Đã xác minh", actor="test", now=NOW)
+    publish(centre, ref, text="Không chuyển tiền.", actor="test", now=NOW)
+    centre.commit()
+    slow = flask_only.test_client(use_cookies=False)
+    for params in ({}, {"agency": AGENCY, "expect": "credential"}):
+        for headers in ({}, EN):
+            got, want = scan(client, token, headers=headers, **params), scan(slow, token, headers=headers, **params)
+            assert exactly(got) == exactly(want), (params, headers)
+            body = got.get_data(as_text=True)
+            assert 'data-public-warnings="1"' in body and 'id="receipt-pdf"' in body
+    assert page_views == []  # every one below Flask
