@@ -3,7 +3,7 @@ hash), sign-in failure counters per username and source address, and the
 authenticator secret a setup link shows once
 
 Revision ID: h13s_0011_server_sessions
-Revises: h14e_0011_evidence_in_db
+Revises: h13a_0011_audit_mac
 Create Date: 2026-12-05
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import keys.db
 
 revision: str = "h13s_0011_server_sessions"
-down_revision: str | None = "h14e_0011_evidence_in_db"
+down_revision: str | None = "h13a_0011_audit_mac"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
