@@ -45,7 +45,7 @@ def test_a_card_revoked_a_moment_ago_is_revoked_at_the_next_online_check(
         b_id, card_b = _issue(session, master, "TTTT-032", server.url)
         root = key_service.active_key(session, KeyPurpose.ROOT).kid
         # as an agency's system runs it: one process per check, the cache between them
-        client = ["--server", server.url, "--cache-dir", str(tmp_path / "cache"), "--trust", root, "--json"]
+        client = ["--server", server.url, "--cache-dir", str(tmp_path / "cache"), f"--trust={root}", "--json"]
 
         first = run_cli(card_a, *client)
         assert first.returncode == 0, first.stderr
@@ -92,7 +92,7 @@ def test_a_304_the_client_did_not_ask_for_never_hides_a_revocation(
         cache = tmp_path / "cache"
         sink = io.StringIO()
         synced = main(
-            ["sync", "--server", proxy, "--cache-dir", str(cache), "--trust", root],
+            ["sync", "--server", proxy, "--cache-dir", str(cache), f"--trust={root}"],
             environ={},
             stdout=sink,
             stderr=sink,
