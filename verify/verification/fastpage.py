@@ -17,7 +17,7 @@ The fast-page tests hold the two paths to the same bytes.
 
 from __future__ import annotations
 
-import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,13 +30,11 @@ from registry.platform.clock import clock_of
 from registry.platform.db import read_engine
 from registry.platform.web import language_of, prefers_json
 from verify.core.agency import MAX_AGENCY_INPUT
-from verify.verification.fastpath import WSGIApp, plain_query
+from verify.verification.fastpath import WSGIApp, hand_over, plain_query
 from verify.verification.page import VerdictPage
 from verify.verification.service import EXPECT_TYPS, expect_value, verify_on
 from verify.verification.views import OWN_ORIGIN
 from verify.warnings.service import WarningRef, warnings_naming_staff
-
-log = logging.getLogger("chinhdanh.fastpath")
 
 PARAMS = frozenset({"agency", "expect"})
 LANG_COOKIE = "lang"
@@ -85,10 +83,11 @@ class FastPage:
         scan = plain_scan(environ) if self.serves else None
         if scan is None:
             return self.next(environ, start_response)
+        started = time.monotonic()
         try:
             body = self.answer(*scan)
         except Exception as exc:  # the Flask view answers it, or gives the one error shape
-            log.warning("scan page fast path failed (%s); answering through Flask", type(exc).__name__)
+            hand_over(environ, exc, started, "scan page fast path")
             return self.next(environ, start_response)
         headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))), *self.headers]
         start_response("200 OK", headers)

@@ -78,6 +78,18 @@ def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
     return params
 
 
+def hand_over(environ: dict[str, Any], exc: Exception, started: float, what: str) -> None:
+    """Before a fast path hands a request it failed on to Flask: a database that made
+    it wait a timeout is marked down in ``environ``, so that Flask answers the 503 at
+    once instead of waiting again; a quick failure (a dropped connection) gets the
+    view's second chance."""
+    if isinstance(exc, UNAVAILABLE) and time.monotonic() - started >= SLOW_FAILURE_S:
+        log.warning("%s: database unavailable (%s)", what, type(exc).__name__)
+        environ[DATABASE_DOWN_ENVIRON] = exc
+    else:
+        log.warning("%s failed (%s); answering through Flask", what, type(exc).__name__)
+
+
 class FastVerify:
     """WSGI middleware in front of ``app.wsgi_app``: see the module docstring."""
 
@@ -97,15 +109,8 @@ class FastVerify:
         started = time.monotonic()
         try:
             body = self.answer(params)
-        except UNAVAILABLE as exc:
-            if time.monotonic() - started >= SLOW_FAILURE_S:  # no second wait: Flask answers the 503 at once
-                log.warning("verification fast path: database unavailable (%s)", type(exc).__name__)
-                environ[DATABASE_DOWN_ENVIRON] = exc
-            else:  # a quick failure (a dropped connection) gets the view's second chance
-                log.warning("verification fast path failed (%s); answering through Flask", type(exc).__name__)
-            return self.next(environ, start_response)
         except Exception as exc:  # the Flask view answers it, or gives the one error shape
-            log.warning("verification fast path failed (%s); answering through Flask", type(exc).__name__)
+            hand_over(environ, exc, started, "verification fast path")
             return self.next(environ, start_response)
         start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
         return [body]
