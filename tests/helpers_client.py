@@ -22,7 +22,7 @@ from typing import Any
 import requests
 import requests.adapters
 import requests.structures
-from conftest import MASTER_B64, ROOT, add_person
+from factories import MASTER_B64, ROOT, add_person
 from sqlalchemy.orm import Session
 
 from keys import jose

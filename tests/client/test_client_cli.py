@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from factories import ROOT
 from helpers_client import free_port, run_cli
 
 from verify.client import cli

@@ -15,7 +15,7 @@ import pytest
 import requests
 import requests.adapters
 import segno
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher, foreign_key, public_jwk_of, resign, run_cli
 from PIL import Image
 

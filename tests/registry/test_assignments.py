@@ -12,7 +12,7 @@ from urllib.parse import quote
 import jwt
 import pytest
 from click.testing import Result
-from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, NOW, add_person, issue, pyjwt_leeway
 from flask.testing import FlaskClient
 from helpers_assignments import AGENCY, DOMAIN, PURPOSE, app_now, assign
 from sqlalchemy import select

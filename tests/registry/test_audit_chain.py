@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW, add_person, issue
+from factories import NOW, add_person, issue
 from helpers_admin import cheap_argon2, make_admin, sign_in_client  # noqa: F401 - fixture
 from sqlalchemy import text
 

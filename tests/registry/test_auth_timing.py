@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from helpers_admin import code_at, make_admin
 
 from registry.accounts import signin

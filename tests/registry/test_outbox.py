@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from flask.testing import FlaskClient
 from helpers_reports import valid_report
 from sqlalchemy import select

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, NOW, add_person, issue, pyjwt_leeway
 
 from keys import service as key_service
 from keys.statuslist import decode_lst, get_entry

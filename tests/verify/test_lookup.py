@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW, add_person
+from factories import NOW, add_person
 
 from registry.channels import service as channels
 from registry.channels.models import ChannelKind

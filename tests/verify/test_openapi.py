@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 import schemathesis
-from conftest import BASE_URL, MASTER_B64, NOW
+from factories import BASE_URL, MASTER_B64, NOW
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from PIL import Image, ImageDraw
 from test_qrdecode import png_header_only
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person
+from factories import BASE_URL, NOW, add_person
 from sqlalchemy.orm import Session
 
 from keys import jose

@@ -1,4 +1,4 @@
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 
 
 def test_issue_and_verify_valid(app, client, session, master, signing_key):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from flask.testing import FlaskClient
 from helpers_reports import form_data, png, valid_report
 from sqlalchemy import select

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import segno
-from conftest import ROOT, add_person, issue
+from factories import ROOT, add_person, issue
 from PIL import Image, ImageFile
 from test_photo import card_png
 
