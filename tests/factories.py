@@ -204,7 +204,9 @@ def png_bytes(size: tuple[int, int] = (40, 40)) -> bytes:
     return out.getvalue()
 
 
-def make_report(app: Any, session: Session, *, name: str = "Nguyễn Văn Đức", text: str = "Xin viết bài, phí 5 triệu") -> Any:
+def make_report(
+    app: Any, session: Session, *, name: str = "Nguyễn Văn Đức", text: str = "Xin viết bài, phí 5 triệu"
+) -> Any:
     """A report of an impersonation (committed) with one PNG evidence file, as the form
     files it at NOW."""
     from verify.reports import evidence

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
 
 from factories import AGENCY, DOMAIN, NOW, PURPOSE, assign
-from sqlalchemy.orm import Session
 
-from keys.crypto import MasterKey
+# the builders live in factories.py; their names stay importable from here
+__all__ = ["AGENCY", "DOMAIN", "PURPOSE", "app_now", "assign", "decode_qr"]
+
 
 def app_now() -> datetime:
     """Tokens checked over HTTP are checked at the app's clock, which the tests stop

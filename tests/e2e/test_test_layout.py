@@ -35,5 +35,5 @@ def test_the_root_conftest_only_registers_plugins() -> None:
     tree = ast.parse((TESTS / "conftest.py").read_text(encoding="utf-8"))
     statements = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
     assert [type(n).__name__ for n in statements] == ["Assign"]
-    target = statements[0].targets[0]  # type: ignore[attr-defined]
+    target = statements[0].targets[0]
     assert isinstance(target, ast.Name) and target.id == "pytest_plugins"
