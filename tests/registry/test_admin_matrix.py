@@ -99,6 +99,7 @@ def _url(rule: Any, sample: Any) -> str:
     return url
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_route_role_matrix(app, session, master):
     sample = sample_data(app, session, master)
     failures: list[str] = []

@@ -8,34 +8,36 @@ from typing import Any
 
 from factories import add_person
 from sqlalchemy import Connection, text
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from registry.platform.db import ENGINE
 
-def _staff_rows(engine: Engine) -> int:
-    with engine.connect() as conn:
+
+def _staff_rows_elsewhere(app: Any) -> int:
+    """Staff rows as another connection sees them (the app's own engine, unused here)."""
+    with app.extensions[ENGINE].connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM staff")).scalar_one())
 
 
 def test_a_service_test_commits_into_a_savepoint_of_its_own_transaction(
-    isolation: str, session: Session, db_engine: Engine, client: Any, _test_connection: Connection
+    isolation: str, app: Any, session: Session, _test_connection: Connection
 ) -> None:
     assert isolation == "rollback"
     assert session.get_bind() is _test_connection
     add_person(session, "TTTT-001")  # commits
     assert session.execute(text("SELECT count(*) FROM staff")).scalar_one() == 1
-    assert _staff_rows(db_engine) == 0  # another connection: nothing committed
+    assert _staff_rows_elsewhere(app) == 0  # another connection: nothing committed
     assert _test_connection.in_transaction()
 
 
 def test_a_requests_commit_is_seen_by_the_test_and_undone_after(
-    isolation: str, session: Session, runner: Any, db_engine: Engine
+    isolation: str, app: Any, session: Session, runner: Any
 ) -> None:
     assert isolation == "rollback"
     add = ["staff", "add", "--code", "TTTT-002", "--name", "Lê Thị Hoa", "--title", "T", "--unit", "U"]
     assert runner.invoke(args=add).exit_code == 0  # the command commits
     assert session.execute(text("SELECT code FROM staff")).scalars().all() == ["TTTT-002"]
-    assert _staff_rows(db_engine) == 0
+    assert _staff_rows_elsewhere(app) == 0
 
 
 def test_a_failed_write_in_a_request_leaves_the_outer_transaction_usable(

@@ -57,6 +57,7 @@ def test_plain_png_decodes() -> None:
     assert qrdecode.decode_qr(qr_png()) == URL
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 @pytest.mark.parametrize(
     ("size", "angle", "fmt", "shear"),
     [

@@ -75,6 +75,7 @@ def test_roster_etag_answers_304_until_the_roster_changes(client, session, signi
     assert changed.headers["ETag"] != etag
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_departed_staff_stay_listed_without_contacts(client, session, signing_key):
     from registry.staff.service import change_status
 
