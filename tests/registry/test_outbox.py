@@ -24,6 +24,9 @@ from sqlalchemy import select
 from registry.outbox import delivery as outbox
 from registry.outbox.models import OutboxMessage, OutboxStatus
 
+# the delivery thread and the webhook server work beside the request: their own connections
+pytestmark = pytest.mark.e2e
+
 SECRET = "webhook-test-secret-ổn-định"
 
 

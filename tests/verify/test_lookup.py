@@ -170,7 +170,9 @@ def test_unknown_identifiers(client, registry_data, q):
     assert body["staff"] == []
     assert body["channel"] is None
     assert body["warnings"] == []
-    assert "Không" in body["message"] or "không" in body["message"]
+    assert body["message"] == (
+        "Đây không phải cán bộ hay kênh liên hệ chính thức của Trung tâm. Không được tiếp tục, và hãy báo cáo cho Trung tâm."
+    )
     assert [c["kind"] for c in body["official_contacts"]] == ["phone", "email", "url"]
 
 

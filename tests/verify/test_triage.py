@@ -107,6 +107,7 @@ def test_unknown_and_malformed_references(session, client):
         triage.get_report(session, "'; DROP TABLE reports; --")
 
 
+@pytest.mark.e2e  # two sessions on two connections: a transaction of its own each
 def test_concurrent_decision_loses_with_conflict(app, client, session):
     ref = _submit(client)
     _move(session, ref, S.REVIEWING)
