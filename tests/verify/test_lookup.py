@@ -171,7 +171,8 @@ def test_unknown_identifiers(client, registry_data, q):
     assert body["channel"] is None
     assert body["warnings"] == []
     assert body["message"] == (
-        "Đây không phải cán bộ hay kênh liên hệ chính thức của Trung tâm. Không được tiếp tục, và hãy báo cáo cho Trung tâm."
+        "Đây không phải cán bộ hay kênh liên hệ chính thức của Trung tâm. "
+        "Không được tiếp tục, và hãy báo cáo cho Trung tâm."
     )
     assert [c["kind"] for c in body["official_contacts"]] == ["phone", "email", "url"]
 
