@@ -17,12 +17,13 @@ from __future__ import annotations
 import base64
 import io
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from keys.contract import VN_TZ
 from keys.crypto import MasterKey
 from registry.accounts.models import AdminRole, AdminUser
 
@@ -49,6 +50,12 @@ def test_now(environ: dict[str, str] | os._Environ[str] = os.environ) -> datetim
 test_now.__test__ = False  # type: ignore[attr-defined]  # a function, not a test pytest should collect
 
 NOW = test_now()
+VN_TODAY = NOW.astimezone(VN_TZ).date()  # NOW's day on the Centre's calendar
+
+
+def end_of_vn_day(day: date) -> datetime:
+    """The last second of ``day`` in Viet Nam, in UTC: where letters and cards end."""
+    return datetime.combine(day, time(23, 59, 59), VN_TZ).astimezone(UTC)
 
 
 class FrozenClock:
