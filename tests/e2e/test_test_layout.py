@@ -37,3 +37,32 @@ def test_the_root_conftest_only_registers_plugins() -> None:
     assert [type(n).__name__ for n in statements] == ["Assign"]
     target = statements[0].targets[0]
     assert isinstance(target, ast.Name) and target.id == "pytest_plugins"
+
+
+def _cannot_fail(test: ast.expr) -> bool:
+    """An assertion whose outcome is known before the test runs: a constant, ``x or
+    <true constant>``, or a module constant (ALL_CAPS) asserted on its own."""
+    if isinstance(test, ast.Constant):
+        return True
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(isinstance(v, ast.Constant) and bool(v.value) for v in test.values)
+    return isinstance(test, ast.Name) and test.id.isupper()
+
+
+def test_no_assertion_that_cannot_fail() -> None:
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [
+            f"{path.relative_to(TESTS)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assert) and _cannot_fail(node.test)
+        ]
+    assert found == []
+
+
+def test_the_scan_sees_what_it_looks_for() -> None:
+    caught = [ast.parse(src, mode="eval").body for src in ("True", "resp.ok or True", "BASE_URL")]
+    passed = [ast.parse(src, mode="eval").body for src in ("resp.ok", "a or b", "token", "x == 1")]
+    assert [_cannot_fail(t) for t in caught] == [True, True, True]
+    assert [_cannot_fail(t) for t in passed] == [False, False, False, False]
