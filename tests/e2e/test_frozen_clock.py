@@ -27,7 +27,11 @@ def test_the_tests_moment_is_fixed_unless_chinhdanh_test_now_says() -> None:
 
 
 def _pytest_env(**extra: str) -> dict[str, str]:
+    """This environment without pytest's, faketime's (a run may itself be under faketime:
+    its wrapper refuses to nest) or a database URL, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "FAKETIME", "CHINHDANH_TEST_NOW"))}
+    if "faketime" in env.get("LD_PRELOAD", ""):
+        del env["LD_PRELOAD"]
     env.pop("TEST_DATABASE_URL", None)
     env.update(extra)
     return env
