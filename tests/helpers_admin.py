@@ -7,12 +7,11 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pyotp
 import pytest
 from argon2 import PasswordHasher
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, PASSWORD, add_person, issue, make_admin, make_report, png_bytes
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -25,7 +24,23 @@ from registry.accounts.auth import ABSOLUTE_TIMEOUT, COOKIE_DEV, IDLE_TIMEOUT
 from registry.accounts.models import AdminRole, AdminUser
 from registry.sessions import service as server_sessions
 
-PASSWORD = "correct horse battery staple"
+# the builders live in factories.py; their names stay importable from here
+__all__ = [
+    "PASSWORD",
+    "XSS",
+    "XSS_IMG",
+    "Sample",
+    "cheap_argon2",
+    "client_as",
+    "code_at",
+    "jpeg_with_exif",
+    "make_admin",
+    "make_report",
+    "must",
+    "png_bytes",
+    "sample_data",
+    "sign_in_client",
+]
 XSS = '<script>alert("x")</script>'
 XSS_IMG = "<img src=x onerror=alert(1)>"
 
@@ -37,29 +52,6 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     test_auth_timing.py."""
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     monkeypatch.setattr(signin, "_dummy_hash", None)
-
-
-def make_admin(
-    session: Session,
-    master: MasterKey,
-    role: AdminRole = AdminRole.ADMIN,
-    username: str | None = None,
-    *,
-    password: str = PASSWORD,
-    now: datetime = NOW,
-) -> tuple[AdminUser, str]:
-    """An active account (committed) and its TOTP secret."""
-    user = accounts.create_account(
-        session,
-        master,
-        username=username or f"{role.value}-user",
-        role=role,
-        password=password,
-        actor="test",
-        now=now,
-    )
-    session.commit()
-    return user, accounts.totp_secret(master, user)
 
 
 def code_at(secret: str, at: datetime, steps: int = 0) -> str:
@@ -112,12 +104,6 @@ def jpeg_with_exif(size: tuple[int, int] = (1200, 1600)) -> bytes:
     return buf.getvalue()
 
 
-def png_bytes(size: tuple[int, int] = (40, 40)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (10, 90, 200)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 @dataclass
 class Sample:
     staff_code: str
@@ -128,31 +114,6 @@ class Sample:
     file_id: str
     assignment_id: str
     admin: AdminUser
-
-
-def make_report(
-    app: Flask, session: Session, *, name: str = "Nguyễn Văn Đức", text: str = "Xin viết bài, phí 5 triệu"
-) -> Any:
-    from verify.reports import evidence
-    from verify.reports.intake import submit_report
-    from verify.reports.validation import validate_report
-
-    with app.test_request_context():
-        data = validate_report(
-            {
-                "channel": "phone",
-                "claimed_name": name,
-                "phone": "0987 000 111",
-                "request_text": text,
-                "reporter_agency": "Sở Nội vụ Hà Nội",
-                "reporter_contact": "Trần Văn B, 0243 111 222",
-            },
-            now=NOW,
-        )
-        files = evidence.check_files([evidence.Upload(name=f"{name}.png", data=png_bytes())])
-        report = submit_report(session, data, files, source="form", now=NOW)
-    session.commit()
-    return report
 
 
 def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = "Nguyễn Văn Đức") -> Sample:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
 
-from conftest import BASE_URL, NOW
-from sqlalchemy.orm import Session
+from factories import AGENCY, DOMAIN, NOW, PURPOSE, assign
 
-from keys.crypto import MasterKey
-
-AGENCY = "Sở Nội vụ tỉnh Khánh Hòa"
-DOMAIN = "khanhhoa.gov.vn"
-PURPOSE = "Viết bài giới thiệu điển hình tiên tiến của tỉnh Khánh Hòa cho Đặc san Thi đua Khen thưởng, số 12/2026"
+# the builders live in factories.py; their names stay importable from here
+__all__ = ["AGENCY", "DOMAIN", "PURPOSE", "app_now", "assign", "decode_qr"]
 
 
 def app_now() -> datetime:
@@ -21,38 +16,6 @@ def app_now() -> datetime:
     at NOW, so they are issued at it."""
     moment: datetime = NOW
     return moment
-
-
-def assign(
-    session: Session,
-    master: MasterKey,
-    code: str = "TTTT-001",
-    *,
-    now: datetime | None = None,
-    agency: str = AGENCY,
-    agency_domain: str | None = DOMAIN,
-    purpose: str = PURPOSE,
-    days: int = 14,
-    channels: tuple[str, ...] = (),
-) -> Any:
-    """Issue and commit an assignment; returns the Assignment row."""
-    from registry.assignments.service import issue_assignment
-
-    assignment = issue_assignment(
-        session,
-        master,
-        staff_code=code,
-        agency=agency,
-        agency_domain=agency_domain,
-        purpose=purpose,
-        channels=channels,
-        days=days,
-        base_url=BASE_URL,
-        now=now or app_now(),
-        actor="test-admin",
-    )
-    session.commit()
-    return assignment
 
 
 def decode_qr(image_bytes: bytes) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs
-from conftest import BASE_URL, add_person, issue
+from factories import BASE_URL, add_person, issue
 from helpers_assignments import app_now, assign
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st

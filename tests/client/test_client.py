@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from helpers_client import altered_payload, flask_fetcher, foreign_key, resign
 from sqlalchemy.orm import Session
 

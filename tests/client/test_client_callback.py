@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import BASE_URL, NOW, ROOT, add_person, issue
+from factories import BASE_URL, NOW, ROOT, add_person, issue
 from helpers_client import flask_fetcher
 
 from keys import service as key_service

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from factories import ROOT
 from helpers_client import free_port, run_cli
 
 from verify.client import cli
@@ -121,6 +121,7 @@ def test_server_failures_give_a_clear_message_and_exit_2(tmp_path, behaviour, co
         assert err.startswith("Không thể kết luận: ")
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_connection_refused_through_the_real_entry_point(tmp_path):
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     done = run_cli(

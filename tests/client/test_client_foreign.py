@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import segno
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher
 
 from keys import service as key_service

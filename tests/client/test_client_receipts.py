@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from helpers_client import altered_payload, flask_fetcher, foreign_key, resign, run_cli
 
 from keys import jose
@@ -106,7 +106,7 @@ def test_the_real_entry_point_exits_0_then_1(verifier, receipt, cache):
 def test_offline_a_receipt_of_a_newer_key_asks_for_a_sync(app, client, session, master, verifier, receipt, cache):
     from datetime import timedelta
 
-    from conftest import NOW as BEFORE
+    from factories import NOW as BEFORE
 
     from keys import service as key_service
 

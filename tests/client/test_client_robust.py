@@ -15,7 +15,7 @@ import pytest
 import requests
 import requests.adapters
 import segno
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher, foreign_key, public_jwk_of, resign, run_cli
 from PIL import Image
 
@@ -253,6 +253,7 @@ def test_a_random_edit_of_a_token_is_never_valid(world):
     assert seen.get("malformed", 0) > 0 and seen.get("bad_signature", 0) > 0
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_the_real_entry_point_with_bytes_no_console_can_show(world, tmp_path):
     common = ["--server", BASE_URL, "--cache-dir", str(world["cache"]), "--offline"]
     # an argument that is not UTF-8 reaches Python as lone surrogates

@@ -14,7 +14,7 @@ import pytest
 import requests
 import requests.adapters
 import requests.structures
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from helpers_client import flask_fetcher, foreign_key, free_port
 
 from keys import jose

@@ -28,7 +28,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW
+from factories import BASE_URL, NOW
 from helpers_client import flask_fetcher
 from helpers_hostile import JSON, Documented, Tally, genuine, verdict_of, verdict_path
 from helpers_mutations import Mutant, mutants

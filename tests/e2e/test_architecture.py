@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import grimp
-from conftest import ROOT
+from factories import ROOT
 
 PACKAGES = ("keys", "registry", "verify")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW, TEST_OUTPUT, add_person
+from factories import NOW, TEST_OUTPUT, add_person
 from helpers_admin import PASSWORD, cheap_argon2, make_admin  # noqa: F401 - fixture
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
@@ -92,7 +92,7 @@ def test_sign_in_issue_revoke_and_public_page_says_revoked(app, session, master,
 
 
 def test_form_without_csrf_token_is_refused(app, session, master, browser, signing_key):
-    from conftest import issue
+    from factories import issue
 
     add_person(session)
     cred = issue(session, master)

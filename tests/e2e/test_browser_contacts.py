@@ -5,7 +5,7 @@ whose QR code points at another website."""
 
 from __future__ import annotations
 
-from conftest import NOW, TEST_OUTPUT, add_person, issue
+from factories import NOW, TEST_OUTPUT, add_person, issue
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 from test_callback_contacts import (

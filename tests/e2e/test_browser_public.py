@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
-from conftest import BASE_URL, MASTER_B64, NOW, TEST_OUTPUT
+from factories import BASE_URL, MASTER_B64, NOW, TEST_OUTPUT
 from flask import Flask
 from helpers_browser import NEEDS_CHROMIUM, launched
 from werkzeug.serving import make_server

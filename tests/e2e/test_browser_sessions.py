@@ -9,7 +9,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW
+from factories import NOW
 from helpers_admin import PASSWORD, cheap_argon2, make_admin  # noqa: F401 - fixture
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve

@@ -3,7 +3,7 @@ on a 360 px phone screen, in both languages, with JavaScript off."""
 
 from __future__ import annotations
 
-from conftest import TEST_OUTPUT, add_person, issue
+from factories import TEST_OUTPUT, add_person, issue
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 

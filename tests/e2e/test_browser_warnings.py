@@ -4,7 +4,7 @@ reporter, nothing wider than the screen. Screenshots go under test-output/."""
 
 from __future__ import annotations
 
-from conftest import NOW, TEST_OUTPUT
+from factories import NOW, TEST_OUTPUT
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 from test_warnings import REPORTER_NAME, WARNING_TEXT, assert_no_reporter, confirm, submit

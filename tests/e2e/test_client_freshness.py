@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import add_person
+from factories import add_person
 from helpers_client import flask_cli, live_server, run_cli, server_env, tampering_proxy
 from sqlalchemy.orm import Session
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import add_person
+from factories import add_person
 from helpers_client import (
     altered_payload,
     flip_byte,

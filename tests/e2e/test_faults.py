@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import NOW, add_person, app_config, issue, migrate
+from factories import NOW, add_person, app_config, issue
+from fixtures.database import migrate
 from flask import Flask
 from helpers_server import serve
 from sqlalchemy import func, make_url, select, text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from conftest import BASE_URL, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, add_person, issue, pyjwt_leeway
 from helpers_server import serve
 
 from keys import jose

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import app_config
+from factories import app_config
 
 from app import create_app
 from registry.platform.db import dispose_engines

@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pypdf
-from conftest import BASE_URL, TEST_OUTPUT, add_person
+from factories import BASE_URL, TEST_OUTPUT, add_person
 from helpers_assignments import AGENCY, assign, decode_qr
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve

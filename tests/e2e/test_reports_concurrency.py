@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import BASE_URL, MASTER_B64, ROOT, migrate
+from factories import BASE_URL, MASTER_B64, ROOT
+from fixtures.database import migrate
 from helpers_reports import valid_report
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 import pyotp
 import pytest
 import requests
-from conftest import ROOT
+from factories import ROOT
 from helpers_admin import PASSWORD, cheap_argon2, make_admin  # noqa: F401 - fixture
 from sqlalchemy import select
 from test_reports_concurrency import _server_env, running

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW, FrozenClock, app_config
+from factories import NOW, FrozenClock, app_config
 from flask import Flask
 from helpers_admin import PASSWORD, cheap_argon2, make_admin  # noqa: F401 - fixture
 from sqlalchemy import func, select

@@ -9,7 +9,7 @@ import zlib
 from datetime import timedelta
 
 import pytest
-from conftest import MASTER_B64, NOW, add_person, issue
+from factories import MASTER_B64, NOW, add_person, issue
 from sqlalchemy import text
 
 from keys import jose, service, statuslist

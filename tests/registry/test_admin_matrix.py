@@ -128,6 +128,7 @@ def publish_a_warning(app: Any, session: Any, sample: Any) -> None:
     session.commit()
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_route_role_matrix(app, session, master):
     sample = sample_data(app, session, master)
     publish_a_warning(app, session, sample)

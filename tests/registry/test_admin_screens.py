@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW, add_person, issue
+from factories import NOW, add_person, issue
 from helpers_admin import (  # noqa: F401 - fixture
     XSS,
     cheap_argon2,

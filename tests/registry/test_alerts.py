@@ -15,7 +15,8 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW, FrozenClock, add_person, app_config, empty_tables, issue
+from factories import NOW, FrozenClock, add_person, app_config, issue
+from fixtures.database import empty_tables
 from flask import Flask
 from helpers_smtp import Recorder, smtp_server
 from sqlalchemy import select

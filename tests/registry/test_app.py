@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 
 import pytest
-from conftest import MASTER_B64, app_config
+from factories import MASTER_B64, app_config
 
 from app import create_app
 from registry.platform.config import ConfigError

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import jwt
 import pytest
 from click.testing import Result
-from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, NOW, VN_TODAY, add_person, end_of_vn_day, issue, pyjwt_leeway
 from flask.testing import FlaskClient
 from helpers_assignments import AGENCY, DOMAIN, PURPOSE, app_now, assign
 from sqlalchemy import select
@@ -76,8 +76,9 @@ def test_issue_signs_exactly_the_contract_claims(session, master, signing_key):
     assert claims["purpose"] == PURPOSE
     assert claims["jti"] == a.credential_id and len(jose.b64url_decode(claims["jti"])) * 8 >= 96
     assert claims["nbf"] == claims["iat"] == int(NOW.timestamp())
-    # NOW is 10:00 on 20/11/2026 in Viet Nam: 14 days -> the end of 04/12/2026, Viet Nam time
-    assert datetime.fromtimestamp(claims["exp"], UTC) == datetime(2026, 12, 4, 16, 59, 59, tzinfo=UTC)
+    # 14 days: to the end of the 14th day after NOW's, Viet Nam time (NOW 10:00 on 20/11/2026 in
+    # Viet Nam: the end of 04/12/2026, 16:59:59 UTC)
+    assert datetime.fromtimestamp(claims["exp"], UTC) == end_of_vn_day(VN_TODAY + timedelta(days=14))
     assert claims["status"]["status_list"]["uri"].startswith(f"{BASE_URL}/api/v1/status-lists/")
     assert a.credential.kind.value == "assignment"
     assert a.issued_by == "test-admin"
@@ -95,10 +96,10 @@ def test_issue_records_letter_number_channels_and_audit(session, master, signing
     add_person(session)
     first = assign(session, master, now=NOW)
     second = assign(session, master, now=NOW, channels=("zalo:0912 345 678", "email:Duc.NV@TDKT.gov.vn"))
-    next_year = assign(session, master, now=datetime(2027, 1, 2, 3, tzinfo=UTC))
+    next_year = assign(session, master, now=datetime(VN_TODAY.year + 1, 1, 2, 3, tzinfo=UTC))
     assert assignments.letter_number(first) == "01/GGT-TTTT"
     assert assignments.letter_number(second) == "02/GGT-TTTT"
-    assert (next_year.letter_year, next_year.letter_seq) == (2027, 1)
+    assert (next_year.letter_year, next_year.letter_seq) == (VN_TODAY.year + 1, 1)  # numbering starts again
     # without --channel the letter lists the official phone and email
     assert first.channels == [
         {"kind": "phone", "value": "+84912345678"},
@@ -289,20 +290,24 @@ def test_status_change_of_a_staff_card_id_is_not_found(session, master, signing_
         assignments.change_status(session, card.id, CredentialStatus.REVOKED, actor="admin", now=NOW)
 
 
+LAST_SECOND = end_of_vn_day(VN_TODAY + timedelta(days=14))  # 23:59:59 on the last day, Viet Nam time
+
+
 @pytest.mark.parametrize(
-    ("offset", "verdict"),
+    ("at", "verdict"),
     [
-        (timedelta(seconds=-1), "not_yet_valid"),
-        (timedelta(0), "valid"),
-        (timedelta(days=14, hours=13, minutes=59, seconds=58), "valid"),  # 23:59:58 on the last day, Viet Nam time
-        (timedelta(days=14, hours=13, minutes=59, seconds=59), "expired"),
-        (timedelta(days=40), "expired"),
+        (NOW - timedelta(seconds=1), "not_yet_valid"),
+        (NOW, "valid"),
+        (LAST_SECOND - timedelta(seconds=1), "valid"),
+        (LAST_SECOND, "expired"),
+        (NOW + timedelta(days=40), "expired"),
     ],
+    ids=["before", "issued", "last-second-but-one", "last-second", "weeks-later"],
 )
-def test_window(session, master, signing_key, offset, verdict):
+def test_window(session, master, signing_key, at, verdict):
     add_person(session)
     a = assign(session, master, now=NOW)
-    result = verify_token(session, a.credential.token, issuer=BASE_URL, now=NOW + offset)
+    result = verify_token(session, a.credential.token, issuer=BASE_URL, now=at)
     assert result.verdict.value == verdict
 
 

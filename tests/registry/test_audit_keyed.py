@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from helpers_admin import cheap_argon2  # noqa: F401 - fixture
 from sqlalchemy import select, text, update
 from test_audit_chain import build_log, run_verify
@@ -240,7 +240,7 @@ def test_a_real_upgrade_from_the_unkeyed_schema_rechains_the_old_log(tmp_path, c
     the old entries keep their hashes and verify under the key afterwards."""
     from alembic import command
     from alembic.config import Config
-    from conftest import ROOT, app_config
+    from factories import ROOT, app_config
 
     from app import create_app
     from registry.platform.db import dispose_engines, make_engine

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW
+from factories import NOW
 from helpers_admin import PASSWORD, cheap_argon2, code_at, make_admin  # noqa: F401 - fixture
 from sqlalchemy import select
 

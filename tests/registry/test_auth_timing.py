@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from helpers_admin import code_at, make_admin
 
 from registry.accounts import signin
@@ -32,6 +32,7 @@ def _timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - start
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_same_hash_work_for_known_and_unknown_users(session, master, record_property):
     """Acceptance 4: medians of 20 failed sign-ins, known vs unknown username, within
     1.5x. The two kinds alternate, so a load change on a shared machine hits both."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW
+from factories import NOW
 from helpers_admin import (  # noqa: F401 - fixture
     PASSWORD,
     cheap_argon2,

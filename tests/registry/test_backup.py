@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW, ROOT, app_config, migrate
+from factories import NOW, ROOT, app_config
+from fixtures.database import migrate
 from flask import Flask
 from helpers_admin import Sample, cheap_argon2, sample_data  # noqa: F401 - cheap_argon2 is a fixture
 from sqlalchemy import make_url, select, text

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, MASTER_B64, NOW
+from factories import BASE_URL, MASTER_B64, NOW
 
 from registry.channels import service as channels
 from registry.channels.models import ChannelKind
@@ -138,7 +138,7 @@ def test_demo_loader_is_idempotent(session: Any, client: Any) -> None:
 
 
 def test_demo_loader_enrols_each_demo_staff_member_once(session: Any) -> None:
-    from conftest import add_person
+    from factories import add_person
 
     from keys.crypto import MasterKey
     from registry.demo.data import DEMO_STAFF

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from conftest import NOW, add_person, issue
+from factories import NOW, add_person, issue
 from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import NOW, add_person, app_config, issue
+from factories import NOW, add_person, app_config, issue
 from sqlalchemy.orm import Session
 
 from app import create_app

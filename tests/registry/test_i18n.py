@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import ROOT
+from factories import ROOT
 
 CATALOGS = sorted(ROOT.glob("translations/*/vi/LC_MESSAGES/messages.po"))
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w+\}")

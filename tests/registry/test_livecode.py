@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import MASTER_B64, NOW, add_person, app_config
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from factories import MASTER_B64, NOW, add_person, app_config
 from sqlalchemy import func, select
 
 from app import create_app

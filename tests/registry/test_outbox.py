@@ -16,13 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from flask.testing import FlaskClient
 from helpers_reports import valid_report
 from sqlalchemy import select
 
 from registry.outbox import delivery as outbox
 from registry.outbox.models import OutboxMessage, OutboxStatus
+
+# the delivery thread and the webhook server work beside the request: their own connections
+pytestmark = pytest.mark.e2e
 
 SECRET = "webhook-test-secret-ổn-định"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 
-from conftest import add_person
+from factories import add_person
 from helpers_admin import cheap_argon2, make_admin, sign_in_client  # noqa: F401 - fixture
 from PIL import ExifTags, Image
 from sqlalchemy import select

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MASTER_B64
+from factories import MASTER_B64
 
 from app import create_app
 from registry.platform.config import ConfigError

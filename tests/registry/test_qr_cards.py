@@ -6,7 +6,7 @@ import io
 import re
 
 import zxingcpp
-from conftest import BASE_URL, add_person, issue
+from factories import BASE_URL, add_person, issue
 from PIL import Image
 
 from keys.contract import verification_url

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import MASTER_B64, NOW, add_person, app_config, issue
+from factories import MASTER_B64, NOW, add_person, app_config, issue
 from helpers_admin import cheap_argon2, code_at, make_admin  # noqa: F401 - fixture
 from sqlalchemy import text
 

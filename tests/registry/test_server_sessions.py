@@ -11,7 +11,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from conftest import NOW
+from factories import NOW
 from flask.sessions import SecureCookieSessionInterface
 from helpers_admin import PASSWORD, cheap_argon2, make_admin, must, sign_in_client  # noqa: F401 - fixture
 from sqlalchemy import select

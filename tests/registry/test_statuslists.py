@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, NOW, add_person, issue, pyjwt_leeway
 
 from keys import service as key_service
 from keys.statuslist import decode_lst, get_entry
@@ -106,6 +106,7 @@ def test_keyset_is_signed_by_root_and_lists_states(client, session, master, sign
     assert states[old.kid] == "revoked" and list(states.values()).count("active") == 1
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_scatter_is_a_permutation_that_hides_the_order():
     key = bytes(range(16))
     size = statuslists.LIST_SIZE

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from PIL import Image
 from test_fastpath import both_paths, comparable
 from test_photo import card_png, photograph

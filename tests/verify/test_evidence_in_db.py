@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from conftest import ROOT, app_config
+from factories import ROOT, app_config
 from flask import Flask
 from helpers_reports import form_data, jpeg_with_exif, pdf, png, stored_evidence
 from sqlalchemy import select, text

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW, app_config
+from factories import NOW, app_config
 from flask import Flask
 from helpers_reports import form_data, stored_evidence, valid_report
 from sqlalchemy import func, select, text

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import BASE_URL, NOW, app_config
+from factories import BASE_URL, NOW, app_config
 from flask import Flask
 from helpers_client import every_state
 from sqlalchemy import text

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import segno
-from conftest import BASE_URL, NOW, add_person, app_config, issue
+from factories import BASE_URL, NOW, add_person, app_config, issue
 from PIL import Image
 from test_fastpath import VIEW, both_paths, comparable
 from test_photo import photograph

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import segno
-from conftest import BASE_URL, NOW
+from factories import BASE_URL, NOW
 from helpers_client import foreign_key
 from helpers_hostile import (
     ANY_TEXT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from sqlalchemy.orm import Session
 
 from keys.text import parse_phone

@@ -14,7 +14,7 @@ from typing import Any
 
 import pypdf
 import pytest
-from conftest import BASE_URL, add_person, issue
+from factories import BASE_URL, add_person, issue
 from flask.testing import FlaskClient
 from helpers_assignments import AGENCY, DOMAIN, PURPOSE, app_now, assign, decode_qr
 

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW
+from factories import BASE_URL, NOW
 from helpers_client import flask_fetcher, foreign_key
 from helpers_hostile import JSON, NESTED_DEEP, Documented, Genuine, forge, genuine, sign_raw, split, verdict_path
 from helpers_reports import valid_report

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 import schemathesis
-from conftest import BASE_URL, MASTER_B64, NOW
+from factories import BASE_URL, MASTER_B64, NOW
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -78,6 +78,7 @@ def test_path_conversion() -> None:
     assert openapi_path("/static/<path:filename>") == "/static/{filename}"
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_document_loads_in_schemathesis(client: Any) -> None:
     schema = schemathesis.openapi.from_dict(client.get("/api/v1/openapi.json").json)
     operations = {f"{op.method.upper()} {op.path}" for op in (cast(Any, r).ok() for r in schema.get_all_operations())}

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue
 from PIL import Image, ImageDraw
 from test_qrdecode import png_header_only
 
@@ -45,6 +45,7 @@ def card(session: Any, master: Any, signing_key: Any) -> Image.Image:
     return card_png(verification_url(BASE_URL, cred.token))
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 @pytest.mark.parametrize(
     ("scale", "angle", "fmt"),
     [(1.0, 0, "PNG"), (0.9, 6, "JPEG"), (1.4, -9, "JPEG"), (1.1, 15, "WEBP"), (2.0, 3, "JPEG")],

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pypdf
 import pytest
-from conftest import BASE_URL, NOW, TEST_OUTPUT, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, NOW, TEST_OUTPUT, add_person, issue, pyjwt_leeway
 from flask.testing import FlaskClient
 from helpers_assignments import AGENCY, assign, decode_qr
 

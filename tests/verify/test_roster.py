@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person
+from factories import BASE_URL, NOW, add_person
 from sqlalchemy.orm import Session
 
 from keys import jose
@@ -75,6 +75,7 @@ def test_roster_etag_answers_304_until_the_roster_changes(client, session, signi
     assert changed.headers["ETag"] != etag
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_departed_staff_stay_listed_without_contacts(client, session, signing_key):
     from registry.staff.service import change_status
 

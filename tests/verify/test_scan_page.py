@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, app_config, issue
+from factories import BASE_URL, NOW, add_person, app_config, issue
 from flask import Flask
 from helpers_admin import client_as
 from helpers_client import AGENCY, every_state

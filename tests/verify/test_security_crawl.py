@@ -95,6 +95,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
     return [url] + [url + q for q in HOSTILE_QUERIES.get(rule.rule, [])]
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_every_route_as_every_role(app, session, master):
     sample = sample_data(app, session, master, name=HOSTILE_NAME)
     from registry.staff.service import add_staff, validate_staff

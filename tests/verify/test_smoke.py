@@ -1,4 +1,6 @@
-from conftest import BASE_URL, NOW, add_person, issue
+from datetime import timedelta
+
+from factories import NOW, add_person, issue
 
 
 def test_issue_and_verify_valid(app, client, session, master, signing_key):
@@ -10,4 +12,6 @@ def test_issue_and_verify_valid(app, client, session, master, signing_key):
     assert resp.status_code == 200
     assert resp.json["verdict"] == "valid"
     assert resp.json["staff"]["name"] == "Nguyễn Văn Đức"
-    assert BASE_URL
+    assert resp.json["checked_at"] == NOW.isoformat()  # the app's clock, not the wall's
+    assert resp.json["credential"]["id"] == cred.id
+    assert resp.json["credential"]["expires_at"] == (NOW + timedelta(days=365)).isoformat()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import NOW
+from factories import NOW
 from flask.testing import FlaskClient
 from helpers_reports import form_data, png, valid_report
 from sqlalchemy import select
@@ -106,6 +106,7 @@ def test_unknown_and_malformed_references(session, client):
         triage.get_report(session, "'; DROP TABLE reports; --")
 
 
+@pytest.mark.e2e  # two sessions on two connections: a transaction of its own each
 def test_concurrent_decision_loses_with_conflict(app, client, session):
     ref = _submit(client)
     _move(session, ref, S.REVIEWING)

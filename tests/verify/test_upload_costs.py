@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import segno
-from conftest import ROOT, add_person, issue
+from factories import ROOT, add_person, issue
 from PIL import Image, ImageFile
 from test_photo import card_png
 
@@ -69,6 +69,7 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_tiled_qr_png_is_answered_within_two_cpu_seconds(client: Any, tiled: bytes) -> None:
     before = cpu_seconds()
     resp = client.post("/api/v1/verify/image", data={"image": (io.BytesIO(tiled), "tiles.png")})
@@ -79,6 +80,7 @@ def test_tiled_qr_png_is_answered_within_two_cpu_seconds(client: Any, tiled: byt
     assert resp.json["error"]["message"].startswith("Ảnh này quá phức tạp")
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 def test_tiled_qr_png_on_the_page_says_what_to_do(client: Any, tiled: bytes) -> None:
     before = cpu_seconds()
     resp = client.post("/check-photo?lang=en", data={"image": (io.BytesIO(tiled), "tiles.png")})
@@ -150,6 +152,7 @@ def phone_photo(card: Image.Image, fmt: str) -> bytes:
     return data
 
 
+@pytest.mark.slow  # seconds (--durations): left out by ./dev test --fast
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
 def test_twelve_megapixel_phone_photo_still_decodes(
     client: Any, session: Any, master: Any, signing_key: Any, fmt: str

@@ -10,7 +10,7 @@ from typing import Any
 
 import feedparser
 import pytest
-from conftest import NOW, add_person, issue
+from factories import NOW, add_person, issue
 from flask.testing import FlaskClient, FlaskCliRunner
 from helpers_admin import client_as
 from helpers_reports import valid_report
