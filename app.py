@@ -21,12 +21,14 @@ from sqlalchemy import MetaData
 from keys.errors import KeysError, MalformedTokenError, MasterKeyError
 from keys.orm import Base
 from registry.errors import RegistryError
-from registry.platform import clock, db, web
+from registry.platform import clock, db, logs, web
 from registry.platform.config import ConfigError, load_config
 from registry.platform.errors import ErrorTable, Shown, install
+from registry.platform.metrics import RequestTimer
 from verify.core.claims import origin
 from verify.core.qrdecode import QrDecodeError
 from verify.errors import VerifyError
+from verify.verification.fastpath import PATH as FAST_PATH
 from verify.verification.fastpath import FastVerify
 from verify.verification.views import OWN_ORIGIN
 
@@ -77,6 +79,7 @@ VIEW_MODULES = (
     "registry.channels.views",
     "registry.signing.views",
     "registry.audit.views",
+    "registry.platform.metrics_view",
 )
 CLI_MODULES = (
     "registry.platform.cli",
@@ -119,6 +122,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         importlib.import_module(name).register_cli(app)
     if app.config["VERIFY_FAST_PATH"]:
         app.wsgi_app = FastVerify(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
+    # outermost: it times the fast path too, and reads the address ProxyFix settled
+    app.wsgi_app = RequestTimer(  # type: ignore[method-assign]
+        app.wsgi_app, fast_paths=frozenset({FAST_PATH}), log_requests=logs.init_app(app)
+    )
     return app
 
 

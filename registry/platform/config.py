@@ -36,6 +36,8 @@ ENV_KEYS = (
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "METRICS_TOKEN",
+    "LOG_FORMAT",
 )
 DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
@@ -47,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": None,
     "CHINHDANH_ENV": "development",
     "HSTS_SECONDS": 0,
+    "METRICS_TOKEN": None,  # /metrics answers 404 until one is set
+    "LOG_FORMAT": "text",  # "json": one JSON object per line (registry/platform/logs.py)
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
     # evidence a client network may store per day (ten reports with full photos), and in all
     "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,

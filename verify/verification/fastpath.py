@@ -26,6 +26,7 @@ from flask import Flask
 from keys.contract import VERIFY_API_PATH
 from registry.platform.clock import clock_of
 from registry.platform.db import read_engine
+from registry.platform.metrics import VERIFICATIONS
 from verify.core.agency import MAX_AGENCY_INPUT
 from verify.verification.answers import result_json
 from verify.verification.service import EXPECT_TYPS, MAX_TOKEN_FIELD, expect_value, verify_on
@@ -96,5 +97,6 @@ class FastVerify:
             typs=EXPECT_TYPS[params["expect"]],
             agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param
         )
+        VERIFICATIONS.labels(result.verdict.value, "api").inc()
         text = self.dumps(result_json(result, self.issuer), separators=(",", ":"))
         return f"{text}\n".encode()

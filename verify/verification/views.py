@@ -16,6 +16,7 @@ from registry.platform.config import base_url
 from registry.platform.db import db, read_engine
 from registry.platform.forms import json_object
 from registry.platform.i18n import translate
+from registry.platform.metrics import VERIFICATIONS
 from registry.platform.web import csrf, public_cache, wants_json
 from registry.queries import staff_photo as load_photo
 from verify.core.agency import MAX_AGENCY_INPUT
@@ -63,9 +64,10 @@ def service_origin() -> str:
     return str(current_app.extensions[OWN_ORIGIN])
 
 
-def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Result:
-    """Verify, checking an assignment against the officer's agency when one is given."""
-    return verify_on(
+def verify_presented(token_text: str, agency: str = "", expect: str = "", *, path: str) -> Result:
+    """Verify, checking an assignment against the officer's agency when one is given;
+    counted for the metrics under ``path`` (page, api, photo)."""
+    result = verify_on(
         read_engine(),
         token_text,
         issuer=base_url(),
@@ -74,6 +76,8 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
         typs=EXPECT_TYPS[expect],
         agency=agency,
     )
+    VERIFICATIONS.labels(result.verdict.value, path).inc()
+    return result
 
 
 def verdict_page_body(result: Result) -> str:
@@ -147,7 +151,7 @@ def verdict_page(token: str) -> Response | str:
             text/html: {}
     """
     payload = json_object()
-    result = verify_presented(token, _agency_param(payload), _expect_param(payload))
+    result = verify_presented(token, _agency_param(payload), _expect_param(payload), path="page")
     if wants_json():
         return jsonify(result_json(result))
     return make_response(verdict_page_body(result), 200)
@@ -216,7 +220,7 @@ def api_verify() -> Response:
         token = request.form.get("token", "")
     if len(token) > MAX_TOKEN_FIELD:
         abort(413, "the token is far longer than any credential")
-    return jsonify(result_json(verify_presented(token, _agency_param(payload), _expect_param(payload))))
+    return jsonify(result_json(verify_presented(token, _agency_param(payload), _expect_param(payload), path="api")))
 
 
 csrf.exempt(api_verify)  # a public JSON API with no session to protect
