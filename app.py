@@ -21,10 +21,9 @@ from sqlalchemy import MetaData
 from keys.errors import KeysError, MalformedTokenError, MasterKeyError
 from keys.orm import Base
 from registry.errors import RegistryError
-from registry.platform import clock, db, logs, web
+from registry.platform import clock, db, logs, metrics, web
 from registry.platform.config import ConfigError, load_config
 from registry.platform.errors import ErrorTable, Shown, install
-from registry.platform.metrics import RequestTimer
 from verify.core.claims import origin
 from verify.core.qrdecode import QrDecodeError
 from verify.errors import VerifyError
@@ -123,9 +122,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["VERIFY_FAST_PATH"]:
         app.wsgi_app = FastVerify(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
     # outermost: it times the fast path too, and reads the address ProxyFix settled
-    app.wsgi_app = RequestTimer(  # type: ignore[method-assign]
-        app.wsgi_app, fast_paths=frozenset({FAST_PATH}), log_requests=logs.init_app(app)
-    )
+    metrics.init_app(app, fast_paths=frozenset({FAST_PATH}), log_requests=logs.init_app(app))
     return app
 
 

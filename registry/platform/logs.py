@@ -49,5 +49,4 @@ def init_app(app: Flask) -> bool:
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-        logger.propagate = False  # one line per record, not a second one through the root's handler
     return True

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Flask, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)  # single-process mode; multiprocess reads the files
@@ -68,15 +69,30 @@ access_log = logging.getLogger("chinhdanh.access")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+ROUTE_KEY = "chinhdanh.route"
+
+
 def route_of(environ: dict[str, Any], fast_paths: frozenset[str]) -> str:
     """The template of the route that answered (``/v/<token>``): Flask's matched
     rule, or a path the fast path answers, or UNMATCHED."""
-    request = environ.get("werkzeug.request")
-    rule = getattr(request, "url_rule", None)
+    rule = environ.get(ROUTE_KEY)
     if rule is not None:
-        return str(rule.rule)
+        return str(rule)
     path = environ.get("PATH_INFO", "")
     return path if path in fast_paths else UNMATCHED
+
+
+def init_app(app: Flask, *, fast_paths: frozenset[str], log_requests: bool) -> None:
+    """Time every request of ``app``: call after every other WSGI middleware is in."""
+
+    @app.url_value_preprocessor
+    def _note_route(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+        # before any before_request hook, so a rate limiter's 429 is labelled too;
+        # Flask clears its request object from the environ at the end, not this
+        if request.url_rule is not None:
+            request.environ[ROUTE_KEY] = request.url_rule.rule
+
+    app.wsgi_app = RequestTimer(app.wsgi_app, fast_paths=fast_paths, log_requests=log_requests)  # type: ignore[method-assign]
 
 
 def request_id(environ: dict[str, Any]) -> str:
