@@ -50,8 +50,8 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a worker stuck this long is killed and replaced
 graceful_timeout = 20
 keepalive = 5  # nginx keeps connections to the upstream open (deploy/nginx: keepalive)
-max_requests = 10000  # a slow leak cannot grow for ever
-max_requests_jitter = 1000
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))  # a slow leak cannot grow for ever; 0: never
+max_requests_jitter = max_requests // 10
 limit_request_line = 8190  # a token is at most 8 KiB (MAX_PRESENTED_CHARS); nginx limits first
 forwarded_allow_ips = "127.0.0.1,::1"  # gunicorn's own wsgi.url_scheme from the proxy only
 accesslog = None  # the app writes its own access line (LOG_FORMAT=json), with route templates, not tokens
