@@ -74,7 +74,8 @@ def workers_of(master: int) -> list[int]:
 def valid_api_count(url: str) -> float:
     resp = requests.get(f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
     assert resp.status_code == 200
-    return samples(resp.text).get(("chinhdanh_verifications_total", (("path", "api"), ("verdict", "valid"))), 0.0)
+    key = ("chinhdanh_verifications_total", (("path", "api"), ("verdict", "valid")))
+    return float(samples(resp.text).get(key, 0.0))
 
 
 def test_counts_of_two_workers_add_up(
