@@ -109,6 +109,8 @@ class RequestTimer:
         self.next = wsgi_app
         self.fast_paths = fast_paths
         self.log_requests = log_requests
+        # bounded: route templates x methods x status codes
+        self.children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -124,8 +126,12 @@ class RequestTimer:
         method = environ.get("REQUEST_METHOD", "")
         method = method if method in METHODS else "other"
         code = status[0] if status else "500"
-        LATENCY.labels(route, method).observe(elapsed)
-        REQUESTS.labels(route, method, code).inc()
+        key = (route, method, code)
+        children = self.children.get(key)
+        if children is None:  # labels() takes a lock and builds a key: once per route, method, status
+            children = self.children[key] = (LATENCY.labels(route, method), REQUESTS.labels(route, method, code))
+        children[0].observe(elapsed)
+        children[1].inc()
         if self.log_requests:
             access_log.info(
                 "%s %s %s",
