@@ -228,6 +228,7 @@ def test_the_stack_is_the_deploy_site(stack: Stack) -> None:
     css = client.get(f"{through_nginx(stack)}/static/site.css", timeout=30)
     assert css.status_code == 200 and css.headers["Server"].startswith("nginx")
     assert css.content == (Path(__file__).resolve().parents[2] / "static" / "site.css").read_bytes()
+    assert client.get(f"{through_nginx(stack)}/metrics", timeout=30).status_code == 404  # scraped per instance
     conn = http.client.HTTPSConnection("127.0.0.1", stack.backends[0].listen_port, context=stack.ssl_context())
     conn.putrequest("POST", "/api/v1/reports")
     conn.putheader("Content-Type", "application/json")
