@@ -27,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -138,7 +137,7 @@ def main() -> int:
     )
     token = json.loads(demo.stdout.strip().splitlines()[-1])["url"].rsplit("/v/", 1)[1]
     query = urllib.parse.urlencode({"token": token})
-    script = report_script(Path(tempfile.mkdtemp(prefix="chinhdanh-load-")))
+    script = report_script(stack.prefix)
     targets: list[tuple[str, str, Path | None]] = [
         ("bare Flask (before)", f"{bare.url}/api/v1/verify", None),
         ("verify API", f"{app.url}/api/v1/verify?{query}", None),

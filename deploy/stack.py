@@ -167,6 +167,7 @@ class Stack:
     def __init__(self, backends: list[Backend], *, prefix: Path | None = None) -> None:
         self.backends = backends
         self.prefix = prefix or Path(tempfile.mkdtemp(prefix="chinhdanh-stack-"))
+        self.remove_prefix = prefix is None  # a folder of our own goes at stop, unless start failed
         self.processes: list[subprocess.Popen[bytes]] = []
         self.servers: dict[int, subprocess.Popen[bytes]] = {}
         ports = free_ports(sum(1 + b.instances for b in backends))
@@ -250,6 +251,7 @@ class Stack:
                     self.wait(f"http://127.0.0.1:{port}{backend.ready_path}", timeout)
                 self.wait(backend.url + backend.ready_path, timeout)
         except BaseException:
+            self.remove_prefix = False  # the logs say why
             self.stop()
             raise
         return self
@@ -272,7 +274,8 @@ class Stack:
         raise RuntimeError(f"{url} not ready within {timeout} s ({last}); logs in {self.prefix}")
 
     def stop(self) -> None:
-        """SIGTERM to every process (nginx: fast shutdown; gunicorn: graceful), then wait."""
+        """SIGTERM to every process (nginx: fast shutdown; gunicorn: graceful), wait,
+        and remove the prefix folder if the stack made it."""
         for proc in reversed(self.processes):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -283,6 +286,8 @@ class Stack:
                 proc.kill()
                 proc.wait()
         self.processes.clear()
+        if self.remove_prefix:
+            shutil.rmtree(self.prefix, ignore_errors=True)
 
     def worker_pids(self, port: int) -> list[int]:
         """The gunicorn workers of the instance on ``port`` (children of its master)."""

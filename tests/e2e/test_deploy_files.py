@@ -47,7 +47,8 @@ def test_the_site_replaces_the_clients_forwarded_headers() -> None:
 
 @pytest.mark.skipif(not nginx_available(), reason="nginx is not installed (./dev test installs Debian's)")
 def test_the_rendered_site_is_valid_for_nginx(tmp_path: Path) -> None:
-    stack = Stack([Backend(name="chinhdanh"), Backend(name="bare", app_spec="bench.bare_app:create_app()")])
+    backends = [Backend(name="chinhdanh"), Backend(name="bare", app_spec="bench.bare_app:create_app()")]
+    stack = Stack(backends, prefix=tmp_path)
     conf = stack.nginx_conf()
     text = conf.read_text()
     assert f"listen 127.0.0.1:{stack.backends[1].listen_port} ssl;" in text
