@@ -68,7 +68,7 @@ MULTIPROC_DIR = os.environ.setdefault(
 def on_starting(server: Any) -> None:
     """Start with no counts of a previous run (only prometheus-client's own files go)."""
     folder = Path(MULTIPROC_DIR)
-    folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+    folder.mkdir(parents=True, mode=0o700, exist_ok=True)  # the app makes it too (registry/platform/metrics.py)
     for stale in folder.glob("*.db"):
         stale.unlink()
 

@@ -17,10 +17,12 @@ the access line (``registry.platform.logs``).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
@@ -84,6 +86,9 @@ def route_of(environ: dict[str, Any], fast_paths: frozenset[str]) -> str:
 
 def init_app(app: Flask, *, fast_paths: frozenset[str], log_requests: bool) -> None:
     """Time every request of ``app``: call after every other WSGI middleware is in."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:  # prometheus-client writes each worker's counts there, and fails if it is missing
+        Path(folder).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @app.url_value_preprocessor
     def _note_route(_endpoint: str | None, _values: dict[str, Any] | None) -> None:

@@ -17,7 +17,11 @@ from deploy.stack import NGINX, SITE, Backend, Stack, nginx_available, render_si
 DEPLOY = ROOT / "deploy"
 
 
-def gunicorn_conf() -> ModuleType:
+@pytest.fixture()
+def gunicorn_conf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ModuleType:
+    """deploy/gunicorn.conf.py loaded as gunicorn loads it; the environment it sets
+    (PROMETHEUS_MULTIPROC_DIR) goes back afterwards, so later servers don't inherit it."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     spec = importlib.util.spec_from_file_location("gunicorn_conf", DEPLOY / "gunicorn.conf.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -26,14 +30,14 @@ def gunicorn_conf() -> ModuleType:
 
 
 @pytest.mark.parametrize("bind", ["127.0.0.1:8001", "127.0.0.2:80", "[::1]:8001", "localhost:8001", "unix:/run/c.sock"])
-def test_gunicorn_binds_loopback_or_a_unix_socket(bind: str) -> None:
-    assert gunicorn_conf().loopback_only(bind) == bind
+def test_gunicorn_binds_loopback_or_a_unix_socket(gunicorn_conf: ModuleType, bind: str) -> None:
+    assert gunicorn_conf.loopback_only(bind) == bind
 
 
 @pytest.mark.parametrize("bind", ["0.0.0.0:8001", "[::]:8001", "10.0.0.5:8001", "example.vn:80", ":8001", "8001"])
-def test_gunicorn_refuses_any_other_address(bind: str) -> None:
+def test_gunicorn_refuses_any_other_address(gunicorn_conf: ModuleType, bind: str) -> None:
     with pytest.raises(SystemExit, match="refusing to bind"):
-        gunicorn_conf().loopback_only(bind)
+        gunicorn_conf.loopback_only(bind)
 
 
 def test_the_site_replaces_the_clients_forwarded_headers() -> None:
