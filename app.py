@@ -24,13 +24,14 @@ from registry.audit.chain import AuditContext
 from registry.audit.chain import configure as configure_audit
 from registry.audit.checkpoints import enqueue as enqueue_checkpoint
 from registry.errors import RegistryError
-from registry.platform import clock, db, web
+from registry.platform import clock, db, logs, metrics, web
 from registry.platform.config import MASTER_KEY, ConfigError, load_config
 from registry.platform.errors import ErrorTable, Shown, install
 from verify.core.claims import origin
 from verify.core.qrdecode import QrDecodeError
 from verify.errors import VerifyError
 from verify.verification.fastpage import FastPage
+from verify.verification.fastpath import PATH as FAST_PATH
 from verify.verification.fastpath import FastVerify
 from verify.verification.views import OWN_ORIGIN
 
@@ -88,6 +89,7 @@ VIEW_MODULES = (
     "registry.signing.views",
     "registry.audit.views",
     "registry.alerts.views",
+    "registry.platform.metrics_view",
 )
 CLI_MODULES = (
     "registry.platform.cli",
@@ -142,6 +144,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["VERIFY_FAST_PATH"]:  # the scan page and the verify API below Flask, the same answers
         app.wsgi_app = FastPage(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
         app.wsgi_app = FastVerify(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
+    # outermost: it times the fast path too, and reads the address ProxyFix settled
+    metrics.init_app(app, fast_paths=frozenset({FAST_PATH}), log_requests=logs.init_app(app))
     return app
 
 

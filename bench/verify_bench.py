@@ -67,9 +67,21 @@ def gunicorn(settings: str, app_spec: str, port: int, env: dict[str, str]) -> su
     )
 
 
-def wrk(url: str, seconds: int, connections: int) -> dict[str, Any]:
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, Any]:
+    """One wrk run against ``url`` (``script``: a Lua file, e.g. for a POST)."""
+    lua = ["-s", str(script)] if script else []
     out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url],
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            *lua,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

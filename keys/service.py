@@ -192,6 +192,12 @@ def _ts(value: datetime | None) -> int | None:
     return int(value.timestamp()) if value is not None else None
 
 
+def keyset_expiry(session: Session, *, now: datetime) -> datetime | None:
+    """When a key set served at ``now`` expires, or None when none can be served (no
+    active root key to sign it)."""
+    return now + KEYSET_TTL if _active(session, KeyPurpose.ROOT) is not None else None
+
+
 def keyset_token(session: Session, master: MasterKey, *, issuer: str, now: datetime) -> str:
     """The key-set document, signed by the active root key: every signing key with
     its state, so a verifier pinning the root's thumbprint learns which keys to trust

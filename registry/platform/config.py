@@ -28,6 +28,7 @@ ENV_KEYS = (
     "SECRET_KEY",
     "RATELIMIT_STORAGE_URI",
     "RATELIMIT_ENABLED",
+    "RATELIMIT_KEY_PREFIX",
     "VERIFY_FAST_PATH",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
@@ -43,6 +44,8 @@ ENV_KEYS = (
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
     "AUDIT_CHECKPOINT_EVERY",
+    "METRICS_TOKEN",
+    "LOG_FORMAT",
 )
 DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
@@ -62,6 +65,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_SEND_AT_ONCE": True,  # a background thread sends each alert as it is queued
     "CHINHDANH_ENV": "development",
     "HSTS_SECONDS": None,  # production: a year unless set (0 turns it off); elsewhere off
+    "METRICS_TOKEN": None,  # /metrics answers 404 until one is set
+    "LOG_FORMAT": "text",  # "json": one JSON object per line (registry/platform/logs.py)
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
     "ADMIN_ABSOLUTE_TIMEOUT_S": 12 * 3600,  # one working day, then sign in again
     "SIGNIN_HASH_CONCURRENCY": 4,  # password hashes at once per process (64 MiB each); beyond: 503

@@ -26,6 +26,7 @@ from keys.errors import KeysError
 from keys.jose import b64url_decode
 from registry import queries
 from registry.platform.db import dispose_engines, read_with_retry
+from registry.platform.metrics import RequestTimer
 from registry.platform.prepared import PreparedRead
 from registry.staff.photos import set_photo
 from registry.staff.service import get_staff
@@ -83,8 +84,11 @@ def comparable(resp: TestResponse) -> tuple[int, list[tuple[str, str]], Any]:
 
 
 def test_the_fast_path_is_in_front_of_flask(app: Flask, flask_only: Flask) -> None:
-    assert isinstance(app.wsgi_app, FastVerify)
-    assert not isinstance(flask_only.wsgi_app, FastVerify)
+    # the request timer (registry/platform/metrics.py) is outermost, timing both
+    timer, flask_timer = app.wsgi_app, flask_only.wsgi_app
+    assert isinstance(timer, RequestTimer) and isinstance(flask_timer, RequestTimer)
+    assert isinstance(timer.next, FastVerify)
+    assert not isinstance(flask_timer.next, FastVerify)
 
 
 def test_every_verdict_is_answered_alike_and_below_flask(

@@ -18,11 +18,25 @@ from registry.errors import NotFoundError
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 from registry.platform.db import db
+from registry.platform.metrics import CLIENT_DOCUMENTS
 from registry.platform.web import public_cache
 from verify.documents import roster
 from verify.documents.service import STATUS_LIST_MAX_AGE, signed_status_list
 
 bp = Blueprint("documents", __name__)
+# the metrics' label of each document an offline client fetches
+DOCUMENT_NAMES = {
+    "documents.jwks": "jwks",
+    "documents.keyset": "keyset",
+    "documents.status_list": "status_list",
+    "documents.roster_document": "roster",
+    "documents.root_key": "root_key",
+}
+
+
+@bp.before_request
+def _count_document() -> None:
+    CLIENT_DOCUMENTS.labels(DOCUMENT_NAMES.get(request.endpoint or "", "other")).inc()
 
 
 def _revalidated(etag: str, mimetype: str, max_age: int, body: Callable[[], str]) -> Response:

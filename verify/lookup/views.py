@@ -22,6 +22,7 @@ from registry.platform.clock import now
 from registry.platform.config import master_key
 from registry.platform.db import db
 from registry.platform.forms import json_object, text_value
+from registry.platform.metrics import LIVE_CODE_CHECKS, LOOKUPS
 from registry.platform.web import csrf, limiter
 from registry.queries import official_contacts
 from verify.core.callback import needs_centre_contacts
@@ -61,6 +62,7 @@ def _check_live_code() -> tuple[livecode.LiveCodeResult, dict[str, Any]]:
     session = db()
     result = livecode.check_code(session, master_key(), staff_code, code, at=now())
     session.commit()  # the used step or the failure, whatever the answer
+    LIVE_CODE_CHECKS.labels(result.answer.value).inc()
     if result.answer is livecode.LiveCodeAnswer.INVALID:
         send_mail_soon()  # the staff member learns of the wrong code
     valid = result.answer is livecode.LiveCodeAnswer.VALID
@@ -87,6 +89,7 @@ def home() -> tuple[str, int]:
         result = lookup(db(), q, now=now())
     except ValidationError:
         return home_page(400, q=q, lookup_error=_("Type a phone number, an email, a staff code or a full name."))
+    LOOKUPS.labels(result.answer.value).inc()
     return home_page(q=q, lookup=result, lookup_data=lookup_json(result))
 
 
@@ -195,7 +198,9 @@ def api_lookup() -> Response:
     q = request.args.get("q", "")
     if len(q) > MAX_QUERY:
         raise ValidationError("the search is longer than {max} characters", field="q", params={"max": MAX_QUERY})
-    return jsonify(lookup_json(lookup(db(), q, now=now())))
+    result = lookup(db(), q, now=now())
+    LOOKUPS.labels(result.answer.value).inc()
+    return jsonify(lookup_json(result))
 
 
 @bp.post("/api/v1/live-code")

@@ -101,7 +101,7 @@ def receipt_pdf(token: str) -> Response:
           description: No signing key is active (no_signing_key).
     """
     agency = request.args.get("agency", "")[:MAX_AGENCY_INPUT]
-    result = verify_presented(token, agency, _expect())
+    result = verify_presented(token, agency, _expect(), path="receipt")
     receipt = issue_receipt(db(), master_key(), result, issuer=base_url(), agency=agency)
     page = ReceiptPage(
         title=_("VERIFICATION RECEIPT"),

@@ -32,6 +32,7 @@ from registry.platform.config import base_url
 from registry.platform.db import db, sessions
 from registry.platform.forms import json_object
 from registry.platform.i18n import translate
+from registry.platform.metrics import REPORTS
 from registry.platform.web import csrf, limiter
 from verify.errors import EvidenceError, ReportInputError
 from verify.reports import evidence, quota
@@ -93,6 +94,7 @@ def _store(raw: Any, uploads: list[Upload], *, source: str, strict: bool) -> Rep
     except BaseException:
         session.rollback()
         raise
+    REPORTS.labels(source).inc()
     _notify()
     send_mail_soon()  # alerts to the staff members the report names
     return report

@@ -28,6 +28,7 @@ from keys.contract import VERIFY_PREFIX
 from registry.alerts.service import check_insert
 from registry.platform.clock import clock_of
 from registry.platform.db import read_engine
+from registry.platform.metrics import ROUTE_KEY, VERIFICATIONS
 from registry.platform.web import language_of, prefers_json
 from verify.core.agency import MAX_AGENCY_INPUT
 from verify.verification.fastpath import WSGIApp, hand_over, plain_query
@@ -37,6 +38,7 @@ from verify.verification.views import OWN_ORIGIN
 from verify.warnings.service import WarningRef, warnings_naming_staff
 
 PARAMS = frozenset({"agency", "expect"})
+SCAN_ROUTE = f"{VERIFY_PREFIX}<token>"
 LANG_COOKIE = "lang"
 HOST_BOUND = ("SERVER_NAME", "TRUSTED_HOSTS")  # settings (instance/config.py) that leave every scan to Flask
 
@@ -89,6 +91,7 @@ class FastPage:
         except Exception as exc:  # the Flask view answers it, or gives the one error shape
             hand_over(environ, exc, started, "scan page fast path")
             return self.next(environ, start_response)
+        environ[ROUTE_KEY] = SCAN_ROUTE  # the request timer's label, as Flask's rule would give it
         headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))), *self.headers]
         start_response("200 OK", headers)
         return [body]
@@ -103,6 +106,7 @@ class FastPage:
             typs=EXPECT_TYPS[expect_value(params.get("expect", "")) or ""],
             agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param
         )
+        VERIFICATIONS.labels(result.verdict.value, "page").inc()
         warned: tuple[WarningRef, ...] = ()
         staff = result.credential.staff if result.credential is not None else None
         if staff is not None:

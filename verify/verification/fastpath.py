@@ -30,6 +30,7 @@ from registry.alerts.service import check_insert
 from registry.platform.clock import clock_of
 from registry.platform.db import read_engine
 from registry.platform.errors import DATABASE_DOWN_ENVIRON, UNAVAILABLE
+from registry.platform.metrics import VERIFICATIONS
 from verify.core.agency import MAX_AGENCY_INPUT
 from verify.verification.answers import result_json
 from verify.verification.service import EXPECT_TYPS, MAX_TOKEN_FIELD, expect_value, verify_on
@@ -125,6 +126,7 @@ class FastVerify:
             typs=EXPECT_TYPS[params["expect"]],
             agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param
         )
+        VERIFICATIONS.labels(result.verdict.value, "api").inc()
         if result.credential is not None:  # a named agency's check, for the holder's digest
             noted = check_insert(
                 staff_code=result.credential.staff.code,

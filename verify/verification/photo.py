@@ -39,7 +39,7 @@ def _uploaded_image() -> bytes:
 
 
 def _verify_image(data: bytes) -> Result:
-    return verify_presented(decode_qr_bounded(data), request.form.get("agency", "")[:MAX_AGENCY_INPUT])
+    return verify_presented(decode_qr_bounded(data), request.form.get("agency", "")[:MAX_AGENCY_INPUT], path="photo")
 
 
 @bp.url_value_preprocessor

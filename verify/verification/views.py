@@ -17,6 +17,7 @@ from registry.platform.config import base_url, master_key
 from registry.platform.db import db, read_engine
 from registry.platform.forms import json_object
 from registry.platform.i18n import translate
+from registry.platform.metrics import VERIFICATIONS
 from registry.platform.web import csrf, public_cache, wants_json
 from registry.queries import staff_photo as load_photo
 from verify.core.agency import MAX_AGENCY_INPUT
@@ -67,9 +68,10 @@ def service_origin() -> str:
     return str(current_app.extensions[OWN_ORIGIN])
 
 
-def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Result:
-    """Verify, checking an assignment against the officer's agency when one is given.
-    A check by a named agency is noted for the holder's daily digest of checks."""
+def verify_presented(token_text: str, agency: str = "", expect: str = "", *, path: str) -> Result:
+    """Verify, checking an assignment against the officer's agency when one is given;
+    counted for the metrics under ``path`` (page, api, photo). A check by a named
+    agency is noted for the holder's daily digest of checks."""
     result = verify_on(
         read_engine(),
         token_text,
@@ -79,6 +81,7 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
         typs=EXPECT_TYPS[expect],
         agency=agency,
     )
+    VERIFICATIONS.labels(result.verdict.value, path).inc()
     if agency.strip() and result.credential is not None:
         session = db()
         record_check(
@@ -196,7 +199,7 @@ def verdict_page(token: str) -> Response | str:
             text/html: {}
     """
     payload = json_object()
-    result = verify_presented(token, _agency_param(payload), _expect_param(payload))
+    result = verify_presented(token, _agency_param(payload), _expect_param(payload), path="page")
     if wants_json():
         return jsonify(result_json(result))
     return make_response(verdict_page_body(result, receipt_token=token), 200)
@@ -279,7 +282,7 @@ def api_verify() -> Response:
         abort(413, "the token is far longer than any credential")
     agency = _agency_param(payload)
     wants_receipt = _receipt_param(payload)
-    result = verify_presented(token, agency, _expect_param(payload))
+    result = verify_presented(token, agency, _expect_param(payload), path="api")
     answer = result_json(result)
     if wants_receipt:
         answer["receipt"] = issue_receipt(db(), master_key(), result, issuer=base_url(), agency=agency).token

@@ -1,0 +1,1 @@
+"""Deployment files (nginx, gunicorn, systemd) and a loopback stack runner built from them."""
