@@ -144,6 +144,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["VERIFY_FAST_PATH"]:  # the scan page and the verify API below Flask, the same answers
         app.wsgi_app = FastPage(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
         app.wsgi_app = FastVerify(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
+    web.trust_proxies(app)  # around the fast paths too: the address is the proxy's report everywhere
     # outermost: it times the fast path too, and reads the address ProxyFix settled
     metrics.init_app(app, fast_paths=frozenset({FAST_PATH}), log_requests=logs.init_app(app))
     return app

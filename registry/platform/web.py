@@ -103,13 +103,17 @@ class LazyCookieSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def trust_proxies(app: Flask) -> None:
+    """The client address and scheme from the last n proxies (deploy/nginx replaces any
+    X-Forwarded-For a client sends); the host never: PUBLIC_BASE_URL names it. Call
+    after the fast paths are in, so that what they answer is read as Flask reads it."""
+    n = app.config["CHINHDANH_TRUSTED_PROXIES"]
+    if n:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> list[tuple[str, str]]:
     """Set ``app`` up; returns its security headers (the fast path sends them too)."""
-    if app.config["CHINHDANH_TRUSTED_PROXIES"]:
-        # the client address and scheme from the last n proxies (deploy/nginx replaces
-        # any X-Forwarded-For a client sends); the host never: PUBLIC_BASE_URL names it
-        n = app.config["CHINHDANH_TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.session_interface = LazyCookieSessionInterface()
     dirs = i18n.compile_catalogs(Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs) or str(i18n.TRANSLATIONS)

@@ -158,6 +158,7 @@ def test_idle_and_absolute_timeouts(app, session, master, started, seen, ok):
         assert any(c.startswith(f"{COOKIE_DEV}=;") for c in resp.headers.getlist("Set-Cookie"))
 
 
+@pytest.mark.e2e  # the session's last-seen time is written in its own transaction, as in production
 def test_timeouts_follow_the_frozen_clock(app, clock, session, master):
     user, _secret = make_admin(session, master)
     client = sign_in_client(app.test_client(), user)
@@ -175,6 +176,7 @@ def test_timeouts_follow_the_frozen_clock(app, clock, session, master):
     assert other.get("/admin/staff").status_code == 302
 
 
+@pytest.mark.e2e  # the session's last-seen time is written in its own transaction, as in production
 @pytest.mark.parametrize("app", [{"ADMIN_IDLE_TIMEOUT_S": 60, "ADMIN_ABSOLUTE_TIMEOUT_S": 600}], indirect=True)
 def test_timeouts_are_configurable(app, clock, session, master):
     user, _secret = make_admin(session, master)
@@ -189,6 +191,7 @@ def test_timeouts_are_configurable(app, clock, session, master):
     assert client.get("/admin/staff").status_code == 302
 
 
+@pytest.mark.e2e  # the session's last-seen time is written in its own transaction, as in production
 def test_activity_keeps_the_session_alive(app, session, master):
     user, _secret = make_admin(session, master)
     client = sign_in_client(app.test_client(), user, at=NOW - timedelta(minutes=20))
