@@ -183,16 +183,48 @@ def master() -> MasterKey:
     return MasterKey.from_b64(MASTER_B64)
 
 
-@pytest.fixture()
-def signing_key(session: Session, master: MasterKey) -> Any:
-    """An active signing key and root key, committed."""
-    from keys import service
+# The tests' offline roots, by kid: in production the private key is in the operator's
+# file; here the test process holds it, as the operator's machine would.
+TEST_ROOTS: dict[str, Any] = {}
+
+
+def make_root(session: Session, *, now: datetime = NOW, rotate: bool = False) -> Any:
+    """An active root key (its public half in the database, the private one in
+    TEST_ROOTS), flushed."""
+    from keys import root
+
+    key, private = root.new_root(session, now=now, rotate=rotate)
+    TEST_ROOTS[key.kid] = private
+    return key
+
+
+def sign_keys(session: Session, *, issuer: str = BASE_URL, now: datetime = NOW, days: int = 30) -> Any:
+    """Sign the current key set with the active root, as `keys root sign` does, and
+    commit: the server serves it from then on."""
+    from keys import root, service
     from keys.models import KeyPurpose
 
-    service.generate_key(session, master, now=NOW, purpose=KeyPurpose.ROOT)
-    key = service.generate_key(session, master, now=NOW)
+    active = service.active_key(session, KeyPurpose.ROOT)
+    document = root.sign_keyset(session, TEST_ROOTS[active.kid], issuer=issuer, now=now, days=days)
     session.commit()
+    return document
+
+
+def make_keys(session: Session, master: MasterKey, *, issuer: str = BASE_URL, now: datetime = NOW) -> Any:
+    """A root, an active signing key and a key set signed for ``issuer``, committed."""
+    from keys import service
+
+    make_root(session, now=now)
+    key = service.generate_key(session, master, now=now)
+    sign_keys(session, issuer=issuer, now=now)
     return key
+
+
+@pytest.fixture()
+def signing_key(session: Session, master: MasterKey) -> Any:
+    """An active signing key and root key, and the key set they make signed for
+    BASE_URL, committed."""
+    return make_keys(session, master)
 
 
 def add_person(session: Session, code: str = "TTTT-001", name: str = "Nguyễn Văn Đức", **fields: Any) -> Any:

@@ -68,8 +68,8 @@ def keys_revoke(kid: str) -> Response:
 def _stale_new() -> str:
     return str(
         _(
-            "Offline verifiers answer unknown_key for what the new key signs, and their sync fails, until the key set is "
-            "signed again with `flask --app app keys root sign --root FILE`."
+            "Offline verifiers answer unknown_key for what the new key signs, and their sync fails, "
+            "until the key set is signed again with `flask --app app keys root sign --root FILE`."
         )
     )
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import BASE_URL, NOW, add_person, issue
+from conftest import BASE_URL, NOW, add_person, issue, make_root, sign_keys
 from helpers_client import altered_payload, flask_fetcher, foreign_key, resign
 from sqlalchemy.orm import Session
 
@@ -206,8 +206,8 @@ def test_trust_on_first_use_then_a_changed_root_is_refused(session, master, sign
     assert again.sync().newly_pinned is False
     assert again.notices == []
 
-    new_root, _old = key_service.rotate_key(session, master, now=app_now(), purpose=KeyPurpose.ROOT)
-    session.commit()
+    new_root = make_root(session, now=app_now(), rotate=True)
+    sign_keys(session, now=app_now())
     with pytest.raises(RootChangedError) as refused:
         make_verifier().sync()
     assert refused.value.code == "root_changed"
