@@ -68,11 +68,14 @@ def _writing(path: Path) -> Iterator[Callable[[Ed25519PrivateKey], None]]:
 
 def _scrub_freed_space() -> None:
     """Rewrite the database so that the freed bytes of a cleared column are gone from
-    its file too (SQLite VACUUM; PostgreSQL VACUUM FULL of the key table)."""
+    its files too: SQLite VACUUM, then the write-ahead log folded in and truncated;
+    PostgreSQL VACUUM FULL of the key table (its old file is deleted; what the WAL
+    archive and earlier backups hold is the operator's to destroy, see README)."""
     engine = current_app.extensions[ENGINE]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if engine.dialect.name == "sqlite":
             conn.execute(text("VACUUM"))
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         elif engine.dialect.name == "postgresql":
             conn.execute(text("VACUUM FULL signing_keys"))
 
