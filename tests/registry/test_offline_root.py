@@ -329,3 +329,38 @@ def test_export_moves_a_sealed_root_out_of_the_database(runner, session, master,
     again = run(runner, "keys", "root", "export", "--out", str(tmp_path / "again.key"))
     assert again.exit_code == 1 and "not in the database" in again.stderr
     assert not (tmp_path / "again.key").exists()
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_the_demo_keeps_its_root_in_instance_root_key(app, runner, session, master, client, database_url):
+    result = run_json(runner, "demo")
+    root_file = Path(app.instance_path) / "root.key"
+    assert result["root_file"] == str(root_file)
+    assert stat.S_IMODE(root_file.stat().st_mode) == 0o600
+    private = key_root.read_root_file(root_file)
+    assert result["root_thumbprint"] == key_root.thumbprint(private)
+    claims = verified_claims(served(client), private)
+    assert claims["version"] == 1
+    token = result["url"].rsplit("/v/", 1)[1]
+    assert client.get(f"/v/{token}", headers={"Accept": "application/json"}).json["verdict"] == "valid"
+    assert_nowhere(key_forms(private), database_bytes(session, database_url))
+    # again: the served key set is current, so it is not signed again
+    assert run_json(runner, "demo")["root_thumbprint"] == result["root_thumbprint"]
+    assert verified_claims(served(client), private)["version"] == 1
+    # a root whose file is gone cannot sign: said, not guessed
+    root_file.unlink()
+    refused = run(runner, "demo")
+    assert refused.exit_code == 1 and refused.stderr.startswith("error (root_file): ")
+
+
+def test_the_demo_moves_an_older_demos_sealed_root_to_its_file(app, runner, session, master, client):
+    private, _sealed = legacy_root(session, master)
+    result = run_json(runner, "demo")
+    assert result["root_thumbprint"] == key_root.thumbprint(private)
+    session.expire_all()
+    assert key_root.sealed_roots(session) == []
+    root_file = Path(app.instance_path) / "root.key"
+    assert key_root.read_root_file(root_file).private_bytes_raw() == private.private_bytes_raw()
+    verified_claims(served(client), private)
