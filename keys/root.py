@@ -29,7 +29,6 @@ from keys.crypto import MasterKey
 from keys.errors import (
     ActiveKeyExistsError,
     KeySetDaysError,
-    NoActiveKeyError,
     NoKeySetError,
     RootFileError,
     RootMismatchError,
@@ -261,22 +260,3 @@ def export_root(session: Session, master: MasterKey) -> Ed25519PrivateKey:
     )
     session.flush()
     return private
-
-
-__all__ = [
-    "DEFAULT_KEYSET_DAYS",
-    "KEYSET_WARNING",
-    "KeySetHealth",
-    "NoActiveKeyError",
-    "NoKeySetError",
-    "RootFileError",
-    "RootMismatchError",
-    "export_root",
-    "keyset_health",
-    "new_root",
-    "read_root_file",
-    "sealed_roots",
-    "served_keyset",
-    "sign_keyset",
-    "write_root_file",
-]

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from keys import root
@@ -42,6 +43,7 @@ DAYS = click.option(
     show_default=True,
     help="How long the signed key set is valid.",
 )
+SCRUB_LOCK_TIMEOUT = "10s"  # VACUUM FULL waits this long for the key table, no longer
 ROOT_FILE_NOTE = (
     "The root's private key is only in {path}: keep it off this server (offline, with a backup), "
     "and give it to `keys root sign --root FILE` when the key set must be signed."
@@ -70,14 +72,24 @@ def _scrub_freed_space() -> None:
     """Rewrite the database so that the freed bytes of a cleared column are gone from
     its files too: SQLite VACUUM, then the write-ahead log folded in and truncated;
     PostgreSQL VACUUM FULL of the key table (its old file is deleted; what the WAL
-    archive and earlier backups hold is the operator's to destroy, see README)."""
+    archive and earlier backups hold is the operator's to destroy, see README). The
+    export is committed already: if the database is too busy, say what to run."""
     engine = current_app.extensions[ENGINE]
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("VACUUM"))
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        elif engine.dialect.name == "postgresql":
-            conn.execute(text("VACUUM FULL signing_keys"))
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if engine.dialect.name == "sqlite":
+                conn.execute(text("VACUUM"))
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            elif engine.dialect.name == "postgresql":
+                conn.execute(text(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'"))
+                conn.execute(text("VACUUM FULL signing_keys"))
+    except SQLAlchemyError as exc:
+        click.echo(
+            "warning: the root is out of the database, but its freed bytes could not be scrubbed now "
+            f"({type(exc).__name__}): run VACUUM (SQLite) or VACUUM FULL signing_keys (PostgreSQL) "
+            "when the database is quiet.",
+            err=True,
+        )
 
 
 def _sign(session: Session, private: Ed25519PrivateKey, days: int) -> dict[str, object]:

@@ -309,6 +309,7 @@ def test_export_moves_a_sealed_root_out_of_the_database(runner, session, master,
     assert sealed in before["rows"]  # the search finds what is there
     if "file" in before:
         assert sealed in before["file"] + before.get("file-wal", b"")
+    session.commit()  # no transaction of ours holds the key table while the export scrubs it
     blocked = tmp_path / "exists.key"
     blocked.write_bytes(b"precious")
     refused = run(runner, "keys", "root", "export", "--out", str(blocked))
