@@ -9,10 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from keys.root import sealed_roots
 from registry.demo.service import demo_root, load_demo, sign_demo_keyset
 from registry.platform.cli import actor, emit, unit_of_work, upgrade_schema
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
+from registry.signing.rootcli import scrub_freed_space
 
 
 @click.command("demo")
@@ -24,10 +26,13 @@ def demo(as_json: bool) -> None:
     upgrade_schema()
     root_file = Path(current_app.instance_path) / DEMO_ROOT_FILE
     with unit_of_work() as session:
+        exporting = bool(sealed_roots(session))  # an older demo's root, sealed in the database
         private = demo_root(session, master_key(), root_file, actor=actor(), now=now())
         result = load_demo(session, master_key(), base_url=base_url(), now=now(), actor=actor())
         thumbprint = sign_demo_keyset(session, private, issuer=base_url(), actor=actor(), now=now())
         result = {"root_thumbprint": thumbprint, "root_file": str(root_file), **result}
+    if exporting:
+        scrub_freed_space()
     emit(as_json, result, lambda: _demo_text(result))
 
 

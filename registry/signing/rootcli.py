@@ -68,7 +68,7 @@ def _writing(path: Path) -> Iterator[Callable[[Ed25519PrivateKey], None]]:
         raise
 
 
-def _scrub_freed_space() -> None:
+def scrub_freed_space() -> None:
     """Rewrite the database so that the freed bytes of a cleared column are gone from
     its files too: SQLite VACUUM, then the write-ahead log folded in and truncated;
     PostgreSQL VACUUM FULL of the key table (its old file is deleted; what the WAL
@@ -147,7 +147,7 @@ def root_export(out: Path, days: int, as_json: bool) -> None:
         keyset = _sign(session, private, days)
         thumbprint = root.thumbprint(private)
         payload = {"thumbprint": thumbprint, "root_file": str(out), "keyset": keyset}
-    _scrub_freed_space()
+    scrub_freed_space()
     emit(as_json, payload, f"root key {thumbprint} moved to {out}\n" + ROOT_FILE_NOTE.format(path=out))
 
 

@@ -356,8 +356,8 @@ def test_the_demo_keeps_its_root_in_instance_root_key(app, runner, session, mast
     assert refused.exit_code == 1 and refused.stderr.startswith("error (root_file): ")
 
 
-def test_the_demo_moves_an_older_demos_sealed_root_to_its_file(app, runner, session, master, client):
-    private, _sealed = legacy_root(session, master)
+def test_the_demo_moves_an_older_demos_sealed_root_to_its_file(app, runner, session, master, client, database_url):
+    private, sealed = legacy_root(session, master)
     result = run_json(runner, "demo")
     assert result["root_thumbprint"] == key_root.thumbprint(private)
     session.expire_all()
@@ -365,3 +365,4 @@ def test_the_demo_moves_an_older_demos_sealed_root_to_its_file(app, runner, sess
     root_file = Path(app.instance_path) / "root.key"
     assert key_root.read_root_file(root_file).private_bytes_raw() == private.private_bytes_raw()
     verified_claims(served(client), private)
+    assert_nowhere({**key_forms(private), "sealed": sealed}, database_bytes(session, database_url))
