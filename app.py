@@ -20,9 +20,12 @@ from sqlalchemy import MetaData
 
 from keys.errors import KeysError, MalformedTokenError, MasterKeyError
 from keys.orm import Base
+from registry.audit.chain import AuditContext
+from registry.audit.chain import configure as configure_audit
+from registry.audit.checkpoints import enqueue as enqueue_checkpoint
 from registry.errors import RegistryError
 from registry.platform import clock, db, web
-from registry.platform.config import ConfigError, load_config
+from registry.platform.config import MASTER_KEY, ConfigError, load_config
 from registry.platform.errors import ErrorTable, Shown, install
 from verify.core.claims import origin
 from verify.core.qrdecode import QrDecodeError
@@ -57,7 +60,9 @@ MODEL_MODULES = (
     "registry.accounts.models",
     "registry.assignments.models",
     "registry.outbox.models",
+    "registry.alerts.models",
     "verify.reports.models",
+    "verify.warnings.models",
 )
 VIEW_MODULES = (
     "verify.verification.views",
@@ -66,8 +71,11 @@ VIEW_MODULES = (
     "verify.documents.views",
     "verify.reports.views",
     "verify.letters.views",
+    "verify.receipts.views",
     "verify.api.views",
     "verify.reports.admin",
+    "verify.warnings.views",
+    "verify.warnings.admin",
     "registry.console.views",
     "registry.accounts.views",
     "registry.staff.views",
@@ -77,6 +85,7 @@ VIEW_MODULES = (
     "registry.channels.views",
     "registry.signing.views",
     "registry.audit.views",
+    "registry.alerts.views",
 )
 CLI_MODULES = (
     "registry.platform.cli",
@@ -90,7 +99,10 @@ CLI_MODULES = (
     "registry.accounts.cli",
     "registry.assignments.cli",
     "verify.reports.cli",
+    "verify.warnings.cli",
     "registry.outbox.cli",
+    "registry.alerts.cli",
+    "registry.backup.cli",
 )
 
 
@@ -109,6 +121,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers read in a stable, logical order
 
     db.init_app(app)
+    # the audit log's MAC key, derived from the master key, travels with every session
+    audit_context = AuditContext.of(
+        app.extensions[MASTER_KEY],
+        checkpoint_every=app.config["AUDIT_CHECKPOINT_EVERY"],
+        issuer=app.config["PUBLIC_BASE_URL"],
+        enqueue=enqueue_checkpoint,
+    )
+    configure_audit(db.sessions(app), audit_context)
     clock.init_app(app)
     security_headers = web.init_app(app)
     install(app, ERRORS)

@@ -14,6 +14,8 @@ CREDENTIAL_TYPS = frozenset({STAFF_TYP, ASSIGNMENT_TYP})
 STATUS_LIST_TYP = "statuslist+jwt"
 KEYSET_TYP = "keyset+jwt"
 ROSTER_TYP = "roster+jwt"
+AUDIT_CHECKPOINT_TYP = "audit-checkpoint+jwt"  # {seq, hash, at} of the audit log, kept outside it
+RECEIPT_TYP = "verification-receipt+jwt"  # a signed record of one verification, for the officer's file
 
 # a verifier reads at most this much of what it is given: a QR URL with its token is
 # well under 1,000 characters; a card's photo is what a phone takes
@@ -31,6 +33,7 @@ KEYSET_PATH = "/api/v1/keyset"
 ROOT_KEY_PATH = "/api/v1/keyset/root"
 ROSTER_PATH = "/api/v1/roster"
 STATUS_LIST_PATH = "/api/v1/status-lists/"
+RECEIPT_PREFIX = "/r/"  # PUBLIC_BASE_URL/r/<receipt> shows a receipt checked
 
 # dates are shown, and letters dated and ended, in Viet Nam time
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,6 +51,16 @@ def letter_url(base_url: str, token: str) -> str:
 
 def letter_pdf_url(base_url: str, token: str) -> str:
     return f"{letter_url(base_url, token)}.pdf"
+
+
+def receipt_url(base_url: str, receipt: str) -> str:
+    """What a receipt's QR code holds: the page that shows the receipt checked."""
+    return f"{base_url}{RECEIPT_PREFIX}{receipt}"
+
+
+def receipt_pdf_url(base_url: str, token: str) -> str:
+    """The receipt of a verification of ``token``, as a one-page PDF."""
+    return f"{verification_url(base_url, token)}/receipt.pdf"
 
 
 def status_list_uri(base_url: str, list_id: int) -> str:

@@ -7,12 +7,15 @@ import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from keys.errors import MasterKeyError
 
 MASTER_KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # the GCM standard nonce; random per encryption
+DERIVED_KEY_BYTES = 32
 
 
 class MasterKey:
@@ -23,6 +26,7 @@ class MasterKey:
         if len(raw) != MASTER_KEY_BYTES:
             raise MasterKeyError(f"the master key must be {MASTER_KEY_BYTES} bytes")
         self._aead = AESGCM(raw)
+        self._raw = raw
 
     @classmethod
     def from_b64(cls, text: str) -> MasterKey:
@@ -37,6 +41,12 @@ class MasterKey:
     @staticmethod
     def generate_b64() -> str:
         return base64.b64encode(os.urandom(MASTER_KEY_BYTES)).decode()
+
+    def derive(self, label: bytes) -> bytes:
+        """A 32-byte key for one purpose, derived with HKDF-SHA256 (RFC 5869) under the
+        distinct ``label`` (its ``info``): independent of the sealing key and of any other
+        label's key, computed when needed and never stored."""
+        return HKDF(algorithm=hashes.SHA256(), length=DERIVED_KEY_BYTES, salt=None, info=label).derive(self._raw)
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         """Encrypt; returns nonce || ciphertext+tag."""

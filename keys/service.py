@@ -189,3 +189,17 @@ def jwks(session: Session, *, now: datetime) -> dict[str, list[dict[str, str]]]:
     """The JWKS: active signing keys and retired ones still covering a valid token.
     A revoked key never appears."""
     return {"keys": [jwk_entry(k) for k in list_keys(session) if _published(k, now)]}
+
+
+def reseal_keys(session: Session, old: MasterKey, new: MasterKey) -> int:
+    """Re-encrypt every stored private key from ``old`` to ``new`` in the caller's
+    transaction (``keys reseal``); raise MasterKeyError if ``old`` does not open one.
+    Returns how many. A key without a stored private key (an offline root) is skipped."""
+    count = 0
+    for key in list_keys(session):
+        if key.private_key_sealed:
+            aad = sealing_aad(key.kid)
+            key.private_key_sealed = new.seal(old.open(key.private_key_sealed, aad), aad)
+            count += 1
+    session.flush()
+    return count

@@ -131,14 +131,7 @@ def make_report(
             now=NOW,
         )
         files = evidence.check_files([evidence.Upload(name=f"{name}.png", data=png_bytes())])
-        report, _names = submit_report(
-            session,
-            data,
-            files,
-            evidence_folder=evidence.evidence_dir(app.instance_path),
-            source="form",
-            now=NOW,
-        )
+        report = submit_report(session, data, files, source="form", now=NOW)
     session.commit()
     return report
 

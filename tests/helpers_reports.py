@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -81,6 +80,11 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
-def evidence_files(instance: Path) -> list[Path]:
-    folder = instance / "evidence"
-    return sorted(folder.iterdir()) if folder.exists() else []
+def stored_evidence(session: Any) -> list[bytes]:
+    """The bytes of every evidence file in the database, oldest first."""
+    from sqlalchemy import select
+
+    from verify.reports.models import EvidenceBlob
+
+    session.expire_all()
+    return [bytes(d) for d in session.scalars(select(EvidenceBlob.data).order_by(EvidenceBlob.file_id))]

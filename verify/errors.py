@@ -54,6 +54,10 @@ class NotFoundError(VerifyError, NotFound):
     """No report, or no file of it, has that reference."""
 
 
+class WithdrawnError(VerifyError, code="withdrawn", status=410):
+    """A public warning that the Centre has withdrawn."""
+
+
 class ConflictError(VerifyError, Conflict):
     """Someone else changed it meanwhile."""
 

@@ -2,7 +2,7 @@
 empty), and the key set is signed once by ``keys root sign`` and stored as it is
 
 Revision ID: h13r_0011_offline_root
-Revises: 0010_evidence_quota
+Revises: h14e_0011_evidence_in_db
 Create Date: 2026-12-05
 
 An existing root keeps its sealed private key until ``keys root export --out FILE``
@@ -20,7 +20,7 @@ from alembic import op
 import keys.db
 
 revision: str = "h13r_0011_offline_root"
-down_revision: str | None = "0010_evidence_quota"
+down_revision: str | None = "h14e_0011_evidence_in_db"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

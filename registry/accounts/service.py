@@ -319,3 +319,16 @@ def reset_other(session: Session, master: MasterKey, user: AdminUser, *, by: Adm
     if by.id == user.id:
         raise ValidationError(N_("You cannot reset your own account here; ask another admin."), field="username")
     return reset_by_link(session, master, user, actor=by.username, now=now)
+
+
+def reseal_totp(session: Session, old: MasterKey, new: MasterKey) -> int:
+    """Re-encrypt every admin's TOTP secret from ``old`` to ``new`` in the caller's
+    transaction (``keys reseal``); raise MasterKeyError if ``old`` opens one not."""
+    users = session.scalars(select(AdminUser).where(AdminUser.totp_secret_sealed.is_not(None)).order_by(AdminUser.id))
+    count = 0
+    for user in users:
+        aad = _totp_aad(user.username)
+        user.totp_secret_sealed = new.seal(old.open(user.totp_secret_sealed or b"", aad), aad)
+        count += 1
+    session.flush()
+    return count

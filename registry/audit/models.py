@@ -1,5 +1,5 @@
-"""The audit log's tables: the entries, each hashed over the previous one, and the
-one-row head that appending locks."""
+"""The audit log's tables: the entries, each hashed over the previous one and MACed
+under a key derived from the master key, and the one-row head that appending locks."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # where the keyed chain starts: the first entry MACed when written, and the hash of
+    # the entry before it (written before the keys; ``audit rechain`` MACed those)
+    keyed_since: Mapped[int | None] = mapped_column(Integer)
+    legacy_head: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEntry(Base):
@@ -39,3 +43,6 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of seq and hash under the audit key (registry.audit.chain); empty
+    # only for entries written before the keyed chain, until `audit rechain`
+    mac: Mapped[str | None] = mapped_column(String(64))

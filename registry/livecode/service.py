@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from keys.crypto import MasterKey
 from keys.errors import N_
+from registry.alerts import service as alerts
 from registry.audit import service as audit
 from registry.errors import ValidationError
 from registry.fields import normalize_code
@@ -211,5 +212,20 @@ def check_code(session: Session, master: MasterKey, staff_code: str, code: str, 
         if used.rowcount == 1:  # type: ignore[attr-defined]
             return LiveCodeResult(LiveCodeAnswer.VALID, normal_code, at, staff=card)
     _record_failure(session, row.id, normal_code, at=at)
+    alerts.wrong_live_code(session, row.id, at=at)  # the person whose code it is learns of it
     # the fifth wrong code itself answers invalid; the lock applies from the next check
     return LiveCodeResult(LiveCodeAnswer.INVALID, normal_code, at, staff=card)
+
+
+def reseal_secrets(session: Session, old: MasterKey, new: MasterKey) -> int:
+    """Re-encrypt every live-code secret from ``old`` to ``new`` in the caller's
+    transaction (``keys reseal``); raise MasterKeyError if ``old`` opens one not."""
+    rows = session.execute(
+        select(LiveCodeSecret, Staff.code).join(Staff, Staff.id == LiveCodeSecret.staff_id).order_by(LiveCodeSecret.id)
+    )
+    count = 0
+    for secret, code in rows:
+        secret.secret_sealed = new.seal(old.open(secret.secret_sealed, _aad(code)), _aad(code))
+        count += 1
+    session.flush()
+    return count

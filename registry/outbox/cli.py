@@ -1,5 +1,5 @@
-"""``flask --app app outbox deliver|list``: send what is due (WEBHOOK_URL, signed
-with WEBHOOK_SECRET), or list what is waiting."""
+"""``flask --app app outbox deliver|list``: send what is due (webhook notifications
+to WEBHOOK_URL, alert mails through SMTP_URL), or list what is waiting."""
 
 from __future__ import annotations
 
@@ -9,39 +9,53 @@ from flask.cli import AppGroup
 
 from registry.errors import ValidationError
 from registry.outbox import delivery
+from registry.outbox.mail import smtp_send
 from registry.outbox.models import OutboxMessage
 from registry.platform.cli import JsonFlag, emit, emit_rows, fail, unit_of_work
 from registry.platform.clock import now
+from registry.platform.config import smtp_server
 
-outbox_cli = AppGroup("outbox", help="Webhook notifications of new reports.")
+outbox_cli = AppGroup("outbox", help="Webhook notifications of new reports and alert mails.")
 
 
 @outbox_cli.command("deliver")
 @click.option("--retry-failed", is_flag=True, help="First put messages that were given up on back in the queue.")
 @JsonFlag
 def outbox_deliver(retry_failed: bool, as_json: bool) -> None:
-    """Send due webhook notifications (WEBHOOK_URL, signed with WEBHOOK_SECRET)."""
+    """Send what is due: webhook notifications (WEBHOOK_URL, signed with
+    WEBHOOK_SECRET) and alert mails (SMTP_URL, from MAIL_FROM), each where configured."""
     url = current_app.config.get("WEBHOOK_URL")
     secret = current_app.config.get("WEBHOOK_SECRET")
-    if not url or not secret:
-        fail(ValidationError("set WEBHOOK_URL and WEBHOOK_SECRET to deliver notifications", code="not_configured"))
+    server = smtp_server(current_app)
+    if not (url and secret) and server is None:
+        fail(
+            ValidationError(
+                "set WEBHOOK_URL and WEBHOOK_SECRET, or SMTP_URL and MAIL_FROM, to deliver the outbox",
+                code="not_configured",
+            )
+        )
     with unit_of_work() as session:
         revived = delivery.retry_failed(session, now=now()) if retry_failed else 0
         session.commit()
-        result = delivery.deliver_pending(session, now=now(), url=str(url), secret=str(secret))
+        results = []
+        if url and secret:
+            results.append(delivery.deliver_pending(session, now=now(), url=str(url), secret=str(secret)))
+        if server is not None:
+            send = smtp_send(server, str(current_app.config["MAIL_FROM"]))
+            results.append(delivery.deliver_due(session, now=now(), send=send, mail=True))
         pending = delivery.pending_count(session)
         payload = {
-            "delivered": result.delivered,
-            "retrying": result.retrying,
-            "failed": result.failed,
-            "skipped": result.skipped,
+            "delivered": sum(r.delivered for r in results),
+            "retrying": sum(r.retrying for r in results),
+            "failed": sum(r.failed for r in results),
+            "skipped": sum(r.skipped for r in results),
             "revived": revived,
             "pending": pending,
         }
         emit(
             as_json,
             payload,
-            f"delivered {result.delivered}, will retry {result.retrying}, given up {result.failed}, "
+            f"delivered {payload['delivered']}, will retry {payload['retrying']}, given up {payload['failed']}, "
             f"still pending {pending}",
         )
 

@@ -1,10 +1,13 @@
-"""Webhook delivery of the outbox: each new report's notification, written in the
-report's own transaction, is POSTed here later, so a slow or failing receiver never
-loses or delays a report.
+"""Delivery of the outbox: each message, written in the transaction of the change it
+tells of, is sent here later, so a slow or failing receiver never loses or delays
+that change. Events named ``mail.*`` go by email (``registry.outbox.mail``), the
+others (``report.created``) to the webhook; both share the claim, the retries and
+the backoff below.
 
-The request is JSON with these headers:
+The webhook request is JSON with these headers:
 
-- ``X-Chinhdanh-Event``: the event (``report.created``);
+- ``X-Chinhdanh-Event``: the event (``report.created``, or ``audit.checkpoint``: a signed
+  checkpoint of the audit log, ``registry.audit.checkpoints``, for the receiver to keep);
 - ``X-Chinhdanh-Delivery`` and ``Idempotency-Key``: the same key on every retry of one
   notification (``report.created:BC-2026-000123``); a receiver that stores the keys it
   has accepted sees each report exactly once, even when our retry crosses its late
@@ -81,6 +84,38 @@ class DeliveryResult:
     skipped: int  # claimed meanwhile by another sender
 
 
+MAIL_PREFIX = "mail."  # events sent by email (registry.outbox.mail); every other event goes to the webhook
+Send = Callable[[OutboxMessage], "str | None"]  # None when delivered, else the error to record
+
+
+def is_mail(event: str) -> bool:
+    return event.startswith(MAIL_PREFIX)
+
+
+def webhook_send(url: str, secret: str, *, now: datetime, post: Post = requests_post) -> Send:
+    """A sender that POSTs a message to ``url``, signed with ``secret``."""
+
+    def send(message: OutboxMessage) -> str | None:
+        body = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        timestamp = str(int(now.timestamp()))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "chinhdanh-webhook/1",
+            "X-Chinhdanh-Event": message.event,
+            "X-Chinhdanh-Delivery": message.idempotency_key,
+            "Idempotency-Key": message.idempotency_key,
+            "X-Chinhdanh-Timestamp": timestamp,
+            "X-Chinhdanh-Signature": signature(secret, timestamp, body),
+        }
+        try:
+            status = post(url, body, headers)
+        except requests.RequestException as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None if 200 <= status < 300 else f"HTTP {status}"
+
+    return send
+
+
 def deliver_pending(
     session: Session,
     *,
@@ -90,7 +125,14 @@ def deliver_pending(
     post: Post = requests_post,
     limit: int = BATCH,
 ) -> DeliveryResult:
-    """Send every pending message that is due; returns what happened.
+    """Send every pending webhook message that is due (see ``deliver_due``)."""
+    send = webhook_send(url, secret, now=now, post=post)
+    return deliver_due(session, now=now, send=send, mail=False, limit=limit)
+
+
+def deliver_due(session: Session, *, now: datetime, send: Send, mail: bool, limit: int = BATCH) -> DeliveryResult:
+    """Send every pending message of one transport (mail, or the webhook) that is due;
+    returns what happened.
 
     Unlike the other services this one commits, once per message: a network send
     cannot be rolled back, so each claim and each outcome must be durable on its
@@ -98,10 +140,15 @@ def deliver_pending(
     compare-and-set before it is sent, so concurrent senders (the request thread,
     the CLI, another instance) never send the same message at the same time.
     """
+    kind = OutboxMessage.event.startswith(MAIL_PREFIX)
     due = list(
         session.execute(
             select(OutboxMessage.id, OutboxMessage.next_attempt_at)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                kind if mail else ~kind,
+            )
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
@@ -127,24 +174,7 @@ def deliver_pending(
         if message is None:  # deleted meanwhile
             skipped += 1
             continue
-        body = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        timestamp = str(int(now.timestamp()))
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "chinhdanh-webhook/1",
-            "X-Chinhdanh-Event": message.event,
-            "X-Chinhdanh-Delivery": message.idempotency_key,
-            "Idempotency-Key": message.idempotency_key,
-            "X-Chinhdanh-Timestamp": timestamp,
-            "X-Chinhdanh-Signature": signature(secret, timestamp, body),
-        }
-        error: str | None = None
-        try:
-            status = post(url, body, headers)
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        error = send(message)
         message.attempts += 1
         if error is None:
             message.status = OutboxStatus.DELIVERED
@@ -159,9 +189,7 @@ def deliver_pending(
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
                 retrying += 1
-            log.warning(
-                "webhook delivery of %s failed (attempt %d): %s", message.idempotency_key, message.attempts, error
-            )
+            log.warning("delivery of %s failed (attempt %d): %s", message.idempotency_key, message.attempts, error)
         session.commit()
     return DeliveryResult(delivered, retrying, failed, skipped)
 
@@ -184,7 +212,8 @@ def pending_count(session: Session) -> int:
     )
 
 
-_running = threading.Lock()  # at most one background sender per process
+_running = threading.Lock()  # at most one background webhook sender per process
+_running_mail = threading.Lock()  # and one mail sender
 
 
 def deliver_in_background(
@@ -195,10 +224,24 @@ def deliver_in_background(
     clock: Callable[[], datetime],
     post: Post = requests_post,
 ) -> threading.Thread | None:
-    """Start a daemon thread that delivers what is due, unless one is already running
-    in this process (then the running one or the next request takes the new message).
-    Never raises: the report is already committed and answered."""
-    if not _running.acquire(blocking=False):
+    """Start a daemon thread that delivers the webhook messages that are due."""
+    return send_in_background(
+        make_session, lambda at: webhook_send(url, secret, now=at, post=post), clock=clock, mail=False
+    )
+
+
+def send_in_background(
+    make_session: sessionmaker[Session],
+    make_send: Callable[[datetime], Send],
+    *,
+    clock: Callable[[], datetime],
+    mail: bool,
+) -> threading.Thread | None:
+    """Start a daemon thread that delivers what is due of one transport, unless one
+    is already running for it in this process (then the running one or the next
+    request takes the new message). Never raises: the change is already committed."""
+    lock = _running_mail if mail else _running
+    if not lock.acquire(blocking=False):
         return None
 
     def run() -> None:
@@ -206,20 +249,21 @@ def deliver_in_background(
             with make_session() as session:
                 # keep going while messages came due (reports that arrived meanwhile)
                 for _round in range(BACKGROUND_ROUNDS):
-                    result = deliver_pending(session, now=clock(), url=url, secret=secret, post=post)
+                    at = clock()
+                    result = deliver_due(session, now=at, send=make_send(at), mail=mail)
                     if result.delivered + result.retrying + result.failed == 0:
                         break
         except SQLAlchemyError:
-            log.exception("webhook delivery stopped on a database error; `outbox deliver` will resume it")
+            log.exception("delivery stopped on a database error; `outbox deliver` will resume it")
         finally:
-            _running.release()
+            lock.release()
 
-    thread = threading.Thread(target=run, name="chinhdanh-webhook", daemon=True)
+    thread = threading.Thread(target=run, name="chinhdanh-mail" if mail else "chinhdanh-webhook", daemon=True)
     try:
         thread.start()
     except RuntimeError:
-        _running.release()
-        log.warning("could not start the webhook thread; `outbox deliver` will send the message")
+        lock.release()
+        log.warning("could not start the delivery thread; `outbox deliver` will send the message")
         return None
     return thread
 

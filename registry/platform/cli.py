@@ -88,10 +88,21 @@ def alembic_config() -> Any:
     return cfg
 
 
+AFTER_UPGRADE = "chinhdanh.after_upgrade"
+
+
+def after_upgrade(app: Flask, step: Callable[[], None]) -> None:
+    """Run ``step`` after ``db upgrade`` migrates the schema: data changes that need the
+    app's configuration (the master key), which a migration cannot know."""
+    app.extensions.setdefault(AFTER_UPGRADE, []).append(step)
+
+
 def upgrade_schema(revision: str = "heads") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(), revision)
+    for step in current_app.extensions.get(AFTER_UPGRADE, []):
+        step()
 
 
 db_cli = AppGroup("db", help="Database schema.")

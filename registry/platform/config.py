@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from keys.contract import VN_TZ
 from keys.crypto import MasterKey
 from keys.errors import KeysError
+from registry.platform.smtp import SmtpServer, parse_smtp_url
 
 ENV_KEYS = (
     "DATABASE_URL",
@@ -30,27 +31,40 @@ ENV_KEYS = (
     "VERIFY_FAST_PATH",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "MAIL_SEND_AT_ONCE",
     "CHINHDANH_ENV",
     "HSTS_SECONDS",
     "CENTRE_NEVER_DOES",
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "AUDIT_CHECKPOINT_EVERY",
 )
 DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "CHINHDANH_TRUSTED_PROXIES": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
+    # Redis down: the limits go on from each process's memory (a warning is logged) and
+    # Redis is tried again, backing off, until it answers; a dead Redis never hangs a
+    # request for more than the socket timeouts
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     "VERIFY_FAST_PATH": True,  # GET /api/v1/verify below Flask (verify/verification/fastpath.py)
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,
+    "SMTP_URL": None,  # alerts to staff members by email: smtp://host:port or smtps://host:port
+    "MAIL_FROM": None,
+    "MAIL_SEND_AT_ONCE": True,  # a background thread sends each alert as it is queued
     "CHINHDANH_ENV": "development",
     "HSTS_SECONDS": 0,
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
     # evidence a client network may store per day (ten reports with full photos), and in all
     "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,
     "EVIDENCE_QUOTA_TOTAL_MB": 10 * 1024,
+    "AUDIT_CHECKPOINT_EVERY": 100,  # a signed audit checkpoint joins the outbox every N entries (0: never)
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # 3 evidence files of 5 MB and the form
     # any single non-file field; werkzeug also counts its 64 KiB multipart read chunk
     # (file parts included) against this limit, so it must stay well above 64 KiB
@@ -60,16 +74,19 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": VN_TZ.key,
 }
-BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH"}
+BOOL_KEYS = {"RATELIMIT_ENABLED", "VERIFY_FAST_PATH", "MAIL_SEND_AT_ONCE"}
 INT_KEYS = {
     "CHINHDANH_TRUSTED_PROXIES",
     "HSTS_SECONDS",
     "ADMIN_IDLE_TIMEOUT_S",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
+    "AUDIT_CHECKPOINT_EVERY",
 }
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
 MASTER_KEY = "chinhdanh.master_key"
+SMTP_SERVER = "chinhdanh.smtp_server"
+MASTER_KEY_FILE = "CHINHDANH_MASTER_KEY_FILE"  # set when the master key is the embedded default's file
 
 
 class ConfigError(RuntimeError):
@@ -80,6 +97,21 @@ def _as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+def write_secret_file(path: Path, value: str, *, replace: bool = False) -> None:
+    """Write ``value`` to ``path`` with mode 0600 from the start: a new file (refuse an
+    existing one), or with ``replace`` atomically in place of the old one."""
+    target = path.with_name(path.name + ".new") if replace else path
+    if replace:
+        target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    if replace:
+        os.replace(target, path)
 
 
 def _secret_file(path: Path, make: Callable[[], str], what: str) -> str:
@@ -133,7 +165,15 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         )
     if not app.config.get("CHINHDANH_MASTER_KEY"):
         app.config["CHINHDANH_MASTER_KEY"] = _secret_file(instance / "master.key", MasterKey.generate_b64, "master key")
+        app.config[MASTER_KEY_FILE] = str(instance / "master.key")  # `keys reseal` replaces it
     app.config["PUBLIC_BASE_URL"] = str(app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if app.config.get("SMTP_URL"):
+        try:
+            app.extensions[SMTP_SERVER] = parse_smtp_url(str(app.config["SMTP_URL"]))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        if not app.config.get("MAIL_FROM"):
+            raise ConfigError("SMTP_URL is set without MAIL_FROM, the address alerts are sent from")
     try:
         app.extensions[MASTER_KEY] = MasterKey.from_b64(app.config["CHINHDANH_MASTER_KEY"])
     except KeysError as exc:
@@ -148,3 +188,9 @@ def master_key() -> MasterKey:
 def base_url() -> str:
     """PUBLIC_BASE_URL without a trailing slash: in every QR code and ``iss``."""
     return str(current_app.config["PUBLIC_BASE_URL"])
+
+
+def smtp_server(app: Flask) -> SmtpServer | None:
+    """The SMTP server alerts go through, or None when SMTP_URL is not set."""
+    server = app.extensions.get(SMTP_SERVER)
+    return server if isinstance(server, SmtpServer) else None

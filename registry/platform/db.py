@@ -13,10 +13,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000  # writers queue behind each other instead of failing
+# Writers queue behind each other instead of failing, but not past the 5 s in which a
+# request must be answered: a write locked out longer is a 503 (errors.UNAVAILABLE).
+SQLITE_BUSY_TIMEOUT_MS = 4_000
 PG_POOL_SIZE = 5  # per process; a gunicorn worker rarely needs more than a few
 PG_MAX_OVERFLOW = 5
-PG_POOL_TIMEOUT_S = 10  # a request waiting longer than this for a connection fails fast
+PG_POOL_TIMEOUT_S = 3  # a request waiting longer than this for a connection gets a 503
+PG_CONNECT_TIMEOUT_S = 2  # an unreachable server (no RST, a dropped route) is a 503, not a hang
 ENGINE = "chinhdanh.engine"
 READ_ENGINE = "chinhdanh.read_engine"
 SESSIONMAKER = "chinhdanh.sessionmaker"
@@ -51,6 +54,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("max_overflow", PG_MAX_OVERFLOW)
         kwargs.setdefault("pool_timeout", PG_POOL_TIMEOUT_S)
     kwargs.setdefault("pool_pre_ping", True)
+    if "connect_timeout" not in url:
+        kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
     return create_engine(url, **kwargs)
 
 

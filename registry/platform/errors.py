@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -26,6 +27,17 @@ TABLE = "chinhdanh.error_table"
 INTERNAL = "internal_error"
 SORRY_5XX = _l("Something went wrong on our side. Please try again in a minute.")
 SORRY_4XX = _l("The request could not be handled.")
+DATABASE_UNAVAILABLE = "database_unavailable"
+SORRY_NO_DATABASE = _l("The service cannot reach its database right now. Please try again in a minute.")
+DATABASE_RETRY_AFTER_S = 30
+# What a database that is down, unreachable, restarting, locked past the busy timeout
+# (SQLite) or out of pooled connections raises: the request may succeed later, so 503.
+# Errors of the request itself (a constraint, a bad statement) stay 500s.
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# Set in the WSGI environ by code below Flask (the verification fast path) that already
+# found the database unreachable: Flask then answers the 503 at once instead of
+# waiting a second connect timeout.
+DATABASE_DOWN_ENVIRON = "chinhdanh.database_down"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +91,13 @@ def error_response(
     return resp
 
 
+def database_unavailable(exc: Exception) -> Response:
+    """503 ``database_unavailable`` in the user's language, with Retry-After; the
+    cause goes to the log (one line, no traceback: it is an outage, not a bug)."""
+    log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    return error_response(503, DATABASE_UNAVAILABLE, str(SORRY_NO_DATABASE), retry_after=DATABASE_RETRY_AFTER_S)
+
+
 def _table(app: Flask) -> ErrorTable:
     table: ErrorTable = app.extensions[TABLE]
     return table
@@ -108,6 +127,14 @@ def install(app: Flask, table: ErrorTable) -> None:
     app.extensions[TABLE] = table
     for family in table.families:
         app.register_error_handler(family, respond)
+
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, database_unavailable)
+
+    @app.before_request
+    def _database_known_down() -> Response | None:
+        exc = request.environ.get(DATABASE_DOWN_ENVIRON)
+        return database_unavailable(exc) if exc is not None else None
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

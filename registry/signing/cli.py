@@ -4,17 +4,22 @@ verifiers will see until ``keys root sign``); the root's commands are ``rootcli`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from keys import service as key_service
+from keys.crypto import MasterKey
+from keys.errors import KeysError
 from keys.models import SigningKey
-from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, emit_rows, unit_of_work
+from registry.errors import ValidationError
+from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, emit_rows, fail, unit_of_work
 from registry.platform.clock import now
-from registry.platform.config import master_key
+from registry.platform.config import MASTER_KEY_FILE, master_key, write_secret_file
+from registry.signing import reseal as resealing
 from registry.signing import resign
 from registry.signing import service as signing
 from registry.signing.resign import key_json
@@ -81,6 +86,65 @@ def keys_revoke(kid: str, reason: str, root_file: Path | None, as_json: bool) ->
         key = signing.revoke(session, kid, actor=actor(), now=now(), reason=reason)
         report = resign.after_change(session, private, changed=key.kid, what="revoked")
         emit(as_json, {**key_json(key), **report.json()}, f"revoked key {key.kid}{report.text()}")
+
+
+NEW_KEY_ENV = "CHINHDANH_NEW_MASTER_KEY"
+
+
+def _new_master_key(new_key_file: str | None, generate: bool) -> tuple[MasterKey, str]:
+    """The new master key, from --new-key-file (written first with --generate) or the
+    environment; returns it with its base64 text. Fails with a clear message."""
+    if generate:
+        if not new_key_file:
+            fail(ValidationError("--generate needs --new-key-file FILE to write the new key to", code="no_new_key"))
+        try:
+            write_secret_file(Path(new_key_file), MasterKey.generate_b64())
+        except FileExistsError:
+            fail(ValidationError("{path} exists: --generate writes a new file only", params={"path": new_key_file}))
+    if new_key_file:
+        try:
+            text = Path(new_key_file).read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(ValidationError("cannot read {path}: {error}", params={"path": new_key_file, "error": str(exc)}))
+    elif os.environ.get(NEW_KEY_ENV):
+        text = os.environ[NEW_KEY_ENV].strip()
+    else:
+        fail(
+            ValidationError(
+                f"give the new master key: --new-key-file FILE (with --generate for a fresh one) or {NEW_KEY_ENV}",
+                code="no_new_key",
+            )
+        )
+    try:
+        return MasterKey.from_b64(text), text
+    except KeysError as exc:
+        fail(ValidationError("the new master key: {error}", code="bad_new_key", params={"error": str(exc)}))
+
+
+@keys_cli.command("reseal")
+@click.option(
+    "--new-key-file", type=click.Path(dir_okay=False), help="A file holding the new key (base64 of 32 bytes)."
+)
+@click.option("--generate", is_flag=True, help="First write a fresh key into --new-key-file (0600; must not exist).")
+@JsonFlag
+def keys_reseal(new_key_file: str | None, generate: bool, as_json: bool) -> None:
+    """Re-encrypt every sealed secret and re-MAC the audit log under a new master key,
+    all or nothing. Stop the web service first; start it with the new key after."""
+    new, text = _new_master_key(new_key_file, generate)
+    with unit_of_work() as session:
+        result = resealing.reseal(session, master_key(), new, actor=actor(), now=now())
+    embedded = current_app.config.get(MASTER_KEY_FILE)
+    if embedded:  # the embedded default: its key file is the configuration
+        write_secret_file(Path(embedded), text, replace=True)
+        step = f"{embedded} now holds the new key"
+    else:
+        step = "now set CHINHDANH_MASTER_KEY to the new key and restart every instance"
+    counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in result.counts.items())
+    emit(
+        as_json,
+        {**result.counts, "master_key_file": embedded},
+        f"resealed under the new master key: {counts}; {step}. The old key opens nothing any more.",
+    )
 
 
 def register_cli(app: Flask) -> None:

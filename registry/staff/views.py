@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from registry.accounts.auth import ALL_ROLES, ISSUERS, actor_name, require_role
+from registry.alerts.models import AlertKind
+from registry.alerts.service import alert_settings
 from registry.credentials import service as credentials
 from registry.errors import ValidationError
 from registry.platform import forms
@@ -27,6 +29,11 @@ from registry.staff.photos import MAX_PHOTO_UPLOAD, set_staff_photo
 MAX_QUERY = 100  # a search box, not a document
 MAX_CODE = 64
 FORM_FIELDS = ("code", "name", "title", "unit", "phone", "email")
+ALERT_LABELS = {
+    AlertKind.LIVE_CODE: _l("A wrong live code is tried for their staff code (at most one mail an hour)"),
+    AlertKind.REPORT: _l("A report names their phone, email or name"),
+    AlertKind.DIGEST: _l("Daily: the agencies that checked their card"),
+}
 ACTION_LABELS = {
     StaffStatus.ACTIVE: _l("Reinstate"),
     StaffStatus.SUSPENDED: _l("Suspend"),
@@ -85,6 +92,8 @@ def staff_detail(code: str) -> str:
         max_days=credentials.MAX_DAYS,
         default_days=credentials.DEFAULT_DAYS,
         transitions=actions,
+        alert_settings={k.value: on for k, on in alert_settings(db(), person.code).items()},
+        alert_labels=[(k.value, label) for k, label in ALERT_LABELS.items()],
     )
 
 

@@ -4,6 +4,7 @@ admin route without a line in ROLE_TABLE fails this test instead of being forgot
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ ROLE_TABLE: dict[str, frozenset[AdminRole]] = {
     "admin.staff_edit": ISSUERS,
     "admin.staff_photo_upload": ISSUERS,
     "admin.staff_status": ISSUERS,
+    "admin.staff_alerts": ISSUERS,
     "admin.credential_detail": ALL,
     "admin.credential_issue": ISSUERS,
     "admin.credential_status": ISSUERS,
@@ -56,6 +58,11 @@ ROLE_TABLE: dict[str, frozenset[AdminRole]] = {
     "admin_reports.report_detail": REVIEWERS,
     "admin_reports.report_triage": REVIEWERS,
     "admin_reports.report_file": REVIEWERS,
+    "admin_warnings.publish_form": REVIEWERS,
+    "admin_warnings.publish": REVIEWERS,
+    "admin_warnings.warning_admin_list": REVIEWERS,
+    "admin_warnings.withdraw": REVIEWERS,
+    "admin_reports.report_file_view": REVIEWERS,
 }
 # Reachable without a session: what a signed-out admin needs to sign in.
 # method -> (status without a session, status when signed in)
@@ -92,15 +99,35 @@ def _url(rule: Any, sample: Any) -> str:
         "assignment_id": sample.assignment_id,
         "username": "reviewer-user",
         "token": "not-a-setup-token",
+        "warning_id": "1",
     }
     url = str(rule.rule)
     for arg in rule.arguments:
-        url = url.replace(f"<{arg}>", values[arg])
+        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
     return url
+
+
+def publish_a_warning(app: Any, session: Any, sample: Any) -> None:
+    """The sample's report confirmed (publishing it without a text is then a 400), and
+    warning 1 made of another confirmed report (withdrawing it unconfirmed is a 400)."""
+    from helpers_admin import make_report
+
+    from verify.reports.models import ReportStatus
+    from verify.reports.triage import triage
+    from verify.warnings.service import publish
+
+    other = make_report(app, session).reference
+    at = sample.admin.created_at
+    for ref in (sample.report_ref, other):
+        triage(session, ref, ReportStatus.REVIEWING, note=None, actor="test", now=at)
+        triage(session, ref, ReportStatus.CONFIRMED, note="Đã xác minh", actor="test", now=at)
+    publish(session, other, text="Cảnh báo", actor="test", now=at)
+    session.commit()
 
 
 def test_route_role_matrix(app, session, master):
     sample = sample_data(app, session, master)
+    publish_a_warning(app, session, sample)
     failures: list[str] = []
     checked = 0
     for rule in admin_rules(app):

@@ -342,6 +342,7 @@ def test_report_triage_and_evidence(app, session, master):
     file_id = stored.files[0].public_id
     served = client.get(f"/admin/reports/{ref}/files/{file_id}")
     assert served.status_code == 200 and served.data == png_bytes()
+    assert served.headers["Content-Disposition"].startswith("attachment;")
     assert client.get(f"/admin/reports/{ref}/files/nope").status_code == 404
     assert client.get("/admin/reports/BC-2026-999999").status_code == 404
     assert app.test_client().get(f"/admin/reports/{ref}/files/{file_id}").status_code == 302  # signed out

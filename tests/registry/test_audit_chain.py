@@ -102,18 +102,19 @@ def test_removing_the_newest_row_is_named(runner, session, master, db_engine):
     assert payload["reason"] == "entries after this point were removed"
 
 
-def test_rewriting_a_row_with_a_recomputed_hash_breaks_the_next_link(runner, session, master, db_engine):
-    """A forger who recomputes the edited row's own hash still breaks the next row's link."""
+def test_rewriting_a_row_with_a_recomputed_hash_fails_its_mac(runner, session, master, db_engine):
+    """A forger who recomputes the edited row's own hash cannot recompute its MAC."""
     build_log(session, master)
+    from registry.audit.chain import entry_hash
     from registry.audit.models import AuditEntry
-    from registry.audit.service import _entry_hash
 
     row = session.get(AuditEntry, 2)
-    forged = _entry_hash(row.seq, row.at, "mallory", row.action, row.target, row.details, row.prev_hash)
+    forged = entry_hash(row.seq, row.at, "mallory", row.action, row.target, row.details, row.prev_hash)
     with db_engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'mallory', hash = :h WHERE seq = 2"), {"h": forged})
     code, payload, _err = run_verify(runner)
-    assert code == 1 and payload["broken_seq"] == 3
+    assert code == 1 and payload["broken_seq"] == 2
+    assert payload["reason"] == "MAC does not match: edited or re-chained without the master key"
 
 
 def test_console_audit_page_shows_the_break(app, session, master, db_engine):

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import NOW, app_config
 from flask import Flask
-from helpers_reports import evidence_files, form_data, valid_report
+from helpers_reports import form_data, stored_evidence, valid_report
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -75,7 +75,7 @@ def test_per_address_quota_refuses_the_files_with_429_and_retry_after(
     assert "hôm nay còn 0,4 MB" in error["message"]  # 1 MB less 600 KB, in Vietnamese by default
     assert 0 < int(resp.headers["Retry-After"]) <= 24 * 3600
     assert _files(session) == 1
-    assert len(evidence_files(Path(app.instance_path))) == 1  # nothing of the refused report on disk
+    assert len(stored_evidence(session)) == 1  # nothing of the refused report stored
     assert session.scalar(select(func.count()).select_from(Report)) == 1
     # what fits is still accepted, and so is a report without files
     assert post_report(client, 300 * KB).status_code == 201
@@ -193,10 +193,8 @@ def test_the_count_is_shared_by_every_instance(client: Any, second_instance: Fla
 
 
 @pytest.mark.parametrize("app", [{"EVIDENCE_QUOTA_TOTAL_MB": 1}], indirect=True)
-def test_global_quota_counts_the_evidence_rows_not_the_disk(app: Flask, client: Any, session: Session) -> None:
+def test_global_quota_counts_the_evidence_rows(app: Flask, client: Any, session: Session) -> None:
     assert post_report(client, 600 * KB).status_code == 201
-    for stored in evidence_files(Path(app.instance_path)):
-        stored.unlink()  # evidence will move into the database: the rows are what counts
     resp = post_report(client, 600 * KB, address="10.3.3.3")
     assert resp.status_code == 413
     assert resp.json["error"]["code"] == "evidence_storage_full"
@@ -230,7 +228,6 @@ def test_two_reports_at_once_cannot_both_squeeze_under_the_limit(app: Flask, tmp
     has been taken: a second report waits for the first to commit, then sees its bytes."""
     moment = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
     quota = evidence_quota.Quota(network=HANOI, secret=b"k", per_address_bytes=1024 * KB, total_bytes=10**9)
-    folder = evidence.evidence_dir(tmp_path)
     files = evidence.check_files([Upload("a.pdf", pdf_of(600 * KB))])
     data = validate_report(valid_report(), now=moment)
     make_session = app.extensions["chinhdanh.sessionmaker"]
@@ -238,7 +235,7 @@ def test_two_reports_at_once_cannot_both_squeeze_under_the_limit(app: Flask, tmp
 
     def first() -> None:
         with make_session() as session:
-            submit_report(session, data, files, evidence_folder=folder, source="api", now=moment, quota=quota)
+            submit_report(session, data, files, source="api", now=moment, quota=quota)
             first_charged.set()
             time.sleep(0.5)  # the second report is now waiting on the reference row
             session.commit()
@@ -248,7 +245,7 @@ def test_two_reports_at_once_cannot_both_squeeze_under_the_limit(app: Flask, tmp
         first_charged.wait(10)
         with make_session() as session:
             try:
-                submit_report(session, data, files, evidence_folder=folder, source="api", now=moment, quota=quota)
+                submit_report(session, data, files, source="api", now=moment, quota=quota)
                 session.commit()
                 outcomes["second"] = "stored"
             except EvidenceError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from helpers_reports import evidence_files, form_data, jpeg_with_exif, pdf, png, png_bomb, valid_report, webp
+from helpers_reports import form_data, jpeg_with_exif, pdf, png, png_bomb, stored_evidence, valid_report, webp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ def _nothing_written(app: Flask, session: Session) -> None:
     assert _count(session, Report) == 0
     assert _count(session, ReportFile) == 0
     assert _count(session, OutboxMessage) == 0
-    assert evidence_files(Path(app.instance_path)) == []
+    assert stored_evidence(session) == []
 
 
 def test_json_report_gets_a_reference_and_is_stored_whole(client, session):
@@ -178,19 +178,11 @@ def test_multipart_api_with_three_kinds_of_evidence(app, client, session):
     assert resp.json["files"] == 3
     report = session.scalar(select(Report))
     assert [f.mime for f in report.files] == ["image/jpeg", "image/webp", "application/pdf"]
-    stored = evidence_files(Path(app.instance_path))
-    assert len(stored) == 3
-    names = {p.name for p in stored}
-    assert all(re.fullmatch(r"[0-9a-f]{32}", n) for n in names)  # random, nothing from the sender
-    assert {f.stored_name for f in report.files} == names
-    first = Path(app.instance_path) / "evidence" / report.files[0].stored_name
-    assert first.read_bytes() == jpeg  # byte for byte: EXIF kept as evidence
-    assert b"EvidenceCam" in first.read_bytes()
-    assert (first.stat().st_mode & 0o077) == 0
-    assert (first.parent.stat().st_mode & 0o077) == 0  # the evidence folder is private too
-    assert not str(first).startswith(str(Path(app.static_folder)))
-    # nothing public serves it
-    assert client.get(f"/static/../instance/evidence/{first.name}").status_code == 404
+    stored = stored_evidence(session)
+    assert stored == [jpeg, webp(), pdf()]  # byte for byte, in the database: EXIF kept as evidence
+    assert b"EvidenceCam" in stored[0]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", f.stored_name) for f in report.files)  # nothing from the sender
+    assert not (Path(app.instance_path) / "evidence").exists()  # nothing on this instance's disk
 
 
 def test_name_without_extension_is_judged_by_content(client, session):

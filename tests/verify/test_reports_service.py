@@ -1,12 +1,12 @@
 """The intake service without HTTP: the officer's year, per-year numbering, and no
-evidence file left behind when the transaction fails."""
+evidence left behind when the transaction fails."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from helpers_reports import png, valid_report
+from helpers_reports import png, stored_evidence, valid_report
 from sqlalchemy.exc import IntegrityError
 
 from registry.outbox.models import OutboxMessage
@@ -19,13 +19,13 @@ from verify.reports.validation import validate_report
 NEW_YEAR_EVE_UTC = datetime(2026, 12, 31, 17, 30, tzinfo=UTC)  # 00:30 on 1 January 2027 in Ha Noi
 
 
-def test_reference_year_is_viet_nam_time(session, tmp_path):
+def test_reference_year_is_viet_nam_time(session):
     data = validate_report(valid_report(occurred_at="2026-12-31"), now=NEW_YEAR_EVE_UTC)
-    report, _ = submit_report(session, data, evidence_folder=tmp_path, source="api", now=NEW_YEAR_EVE_UTC)
+    report = submit_report(session, data, source="api", now=NEW_YEAR_EVE_UTC)
     session.commit()
     assert report.reference == "BC-2027-000001"
     earlier = datetime(2026, 12, 31, 16, 59, tzinfo=UTC)
-    report, _ = submit_report(session, data, evidence_folder=tmp_path, source="api", now=earlier)
+    report = submit_report(session, data, source="api", now=earlier)
     session.commit()
     assert report.reference == "BC-2026-000001"  # each year counts from 1
 
@@ -40,7 +40,7 @@ def test_numbers_continue_and_a_rollback_gives_the_number_back(session):
     session.commit()
 
 
-def test_failed_transaction_leaves_no_evidence_file(session, tmp_path):
+def test_failed_transaction_leaves_no_evidence(session):
     moment = datetime(2026, 11, 20, tzinfo=UTC)
     # a notification already holding the next reference's key makes the flush fail
     session.add(
@@ -51,11 +51,10 @@ def test_failed_transaction_leaves_no_evidence_file(session, tmp_path):
     session.commit()
     data = validate_report(valid_report(), now=moment)
     files = evidence.check_files([Upload("a.png", png()), Upload("b.png", png())])
-    folder = evidence.evidence_dir(tmp_path)
     with pytest.raises(IntegrityError):
-        submit_report(session, data, files, evidence_folder=folder, source="api", now=moment)
+        submit_report(session, data, files, source="api", now=moment)
     session.rollback()
-    assert list(folder.iterdir()) == []
+    assert stored_evidence(session) == []
 
 
 @pytest.mark.parametrize(

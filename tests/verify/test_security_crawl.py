@@ -85,10 +85,12 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
         "username": "reviewer-user",
         "list_id": "1",
         "filename": "site.css",
+        "warning_id": "1",
+        "receipt": sample.token,  # not a receipt: the refusal page
     }
     url = rule.rule
     for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", values[arg], url)
+        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
     return [url] + [url + q for q in HOSTILE_QUERIES.get(rule.rule, [])]
 
 
@@ -105,7 +107,16 @@ def test_every_route_as_every_role(app, session, master):
     session.commit()
     from helpers_admin import make_report
 
-    make_report(app, session, name=XSS_IMG, text=f"{XSS}\n<b>bold</b> {XSS_IMG}")
+    report = make_report(app, session, name=XSS_IMG, text=f"{XSS}\n<b>bold</b> {XSS_IMG}")
+    from verify.reports.models import ReportStatus
+    from verify.reports.triage import triage
+    from verify.warnings.service import publish
+
+    at = sample.admin.created_at
+    triage(session, report.reference, ReportStatus.REVIEWING, note=None, actor="test", now=at)
+    triage(session, report.reference, ReportStatus.CONFIRMED, note=XSS, actor="test", now=at)
+    publish(session, report.reference, text=f"{XSS} {XSS_IMG}", actor="test", now=at)  # warning 1
+    session.commit()
 
     problems: list[str] = []
     escaped_seen = 0

@@ -127,6 +127,16 @@ VERIFY_ANSWER_SCHEMA: dict[str, Any] = {
             ),
         },
         "checked_at": {"type": "string", "format": "date-time"},
+        "receipt": {
+            "type": "string",
+            "description": (
+                "Only with receipt=1: this answer as a compact JWS (header typ verification-receipt+jwt, "
+                "alg EdDSA, kid of the active signing key, verifiable with /.well-known/jwks.json). Claims: "
+                "iss, iat (when checked), jti (random), verdict; kind when the token's type is known; sub, "
+                "name and credential (the checked token's jti) when its signature verified; agency when "
+                "one was given. Its page is PUBLIC_BASE_URL/r/<receipt>. Receipts are not stored."
+            ),
+        },
     },
 }
 
@@ -177,7 +187,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "description": (
                 "Verification of staff of the Information-Communication Centre of the Central "
                 "Emulation and Commendation Board (Viet Nam), official-channel lookup, live codes, "
-                "and impersonation reports. Answers are in Vietnamese unless ?lang=en."
+                "and impersonation reports. Answers are in Vietnamese unless ?lang=en. While its "
+                "database cannot be reached, any endpoint answers 503 with the error code "
+                "database_unavailable and Retry-After: try again then."
             )
         },
         servers=[{"url": str(app.config["PUBLIC_BASE_URL"])}],

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from keys.root import keyset_health
 from registry.platform.clock import now
 from registry.platform.db import db
+from registry.platform.errors import DATABASE_RETRY_AFTER_S, DATABASE_UNAVAILABLE, SORRY_NO_DATABASE
 from registry.platform.web import public_cache
 from verify.api import openapi
 
@@ -91,10 +92,12 @@ def readyz() -> Response:
     """
     try:
         db().execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        current_app.logger.warning("readiness check: database unreachable")
-        resp = jsonify({"error": {"code": "database_unavailable", "message": "the database does not answer"}})
+    except SQLAlchemyError as exc:
+        current_app.logger.warning("readiness check: database unreachable (%s)", type(exc).__name__)
+        # JSON whatever the probe accepts: load balancers read the status, people the message
+        resp = jsonify({"error": {"code": DATABASE_UNAVAILABLE, "message": str(SORRY_NO_DATABASE)}})
         resp.status_code = 503
+        resp.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
         return resp
     health = keyset_health(db(), now=now())
     warnings = [

@@ -2,8 +2,10 @@
 
     python -m verify sync [--server URL] (--trust THUMBPRINT | --tofu) [--json] [--lang vi|en]
     python -m verify CHECK [--server URL] [--offline] [--allow-stale] [--agency A] [--json] [--lang vi|en]
+    python -m verify receipt FILE|JWS [--server URL] [--offline] [--allow-stale] [--json] [--lang vi|en]
 
-Exit codes: 0 valid, 1 any other verdict, 2 could not decide (no data, stale data,
+Exit codes: 0 valid (a receipt: genuine), 1 any other verdict (a receipt: changed or
+forged), 2 could not decide (no data, stale data,
 network or trust failure, bad arguments). Errors are messages, never tracebacks:
 whatever the input, ``--json`` prints its one object.
 """
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from verify.client import receipts
 from verify.client.errors import ClientError, InternalError, NoServerError
 from verify.client.http import DEFAULT_RETRIES
 from verify.client.i18n import LANGUAGES, choose_lang, translator
@@ -33,6 +36,7 @@ from verify.client.output import (
     say,
     say_json,
 )
+from verify.client.receipts import ReceiptResult
 from verify.client.results import SyncReport, VerificationResult
 from verify.client.verifier import Verifier
 from verify.client.words import LABEL_COULD_NOT_DECIDE
@@ -105,14 +109,16 @@ def _common(parser: argparse.ArgumentParser, _: Callable[[str], str]) -> None:
     parser.add_argument("--lang", choices=LANGUAGES, help=_("language of the messages (default: LANG, else vi)"))
 
 
-def build_parsers(_: Callable[[str], str]) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The parser of ``CHECK`` and the parser of ``sync``, worded in one language."""
+def build_parsers(_: Callable[[str], str]) -> dict[str, argparse.ArgumentParser]:
+    """The parsers of ``CHECK``, ``sync`` and ``receipt``, worded in one language."""
     epilog = _(
         "Commands:\n"
         "  python -m verify sync [--server URL] (--trust THUMBPRINT | --tofu)\n"
         "      download and check the keys, status lists and roster\n"
         "  python -m verify CHECK [--offline] [--allow-stale] [--agency A]\n"
-        "      verify a credential\n\n"
+        "      verify a credential\n"
+        "  python -m verify receipt FILE|JWS [--offline]\n"
+        "      check a verification receipt (0 genuine, 1 changed or forged)\n\n"
         "Exit codes: 0 valid, 1 not valid (any other verdict), 2 could not decide."
     )
     check = _Parser(
@@ -148,11 +154,28 @@ def build_parsers(_: Callable[[str], str]) -> tuple[argparse.ArgumentParser, arg
         add_help=False,
     )
     _common(sync, _)
-    return check, sync
+    receipt = _Parser(
+        prog="python -m verify receipt",
+        description=_("Check a verification receipt with the Centre's keys: exit 0 genuine, 1 changed or forged."),
+        add_help=False,
+    )
+    receipt.add_argument(
+        "check", metavar="RECEIPT", help=_("the receipt (JWS), its URL, or a file holding it or its QR code")
+    )
+    _common(receipt, _)
+    receipt.add_argument("--offline", action="store_true", help=_("never use the network; answer from the cache"))
+    receipt.add_argument(
+        "--allow-stale", action="store_true", help=_("decide even if the cached data is past its expiry")
+    )
+    return {"check": check, "sync": sync, "receipt": receipt}
 
 
-def _is_sync(argv: Sequence[str]) -> tuple[bool, list[str]]:
-    """Whether the first positional argument is ``sync``; the arguments without it."""
+COMMANDS = frozenset({"sync", "receipt"})
+
+
+def _command(argv: Sequence[str]) -> tuple[str, list[str]]:
+    """The command named by the first positional argument (``check`` when it names
+    none); the arguments without it."""
     skip = False
     for i, arg in enumerate(argv):
         if skip:
@@ -163,10 +186,10 @@ def _is_sync(argv: Sequence[str]) -> tuple[bool, list[str]]:
             continue
         if arg.startswith("-"):
             continue
-        if arg == "sync":
-            return True, [*argv[:i], *argv[i + 1 :]]
-        return False, list(argv)
-    return False, list(argv)
+        if arg in COMMANDS:
+            return arg, [*argv[:i], *argv[i + 1 :]]
+        return "check", list(argv)
+    return "check", list(argv)
 
 
 def main(
@@ -185,11 +208,11 @@ def main(
     err = stderr or sys.stderr
     lang = choose_lang(args_in, env)
     _ = translator(lang)
-    is_sync, rest = _is_sync(args_in)
+    command, rest = _command(args_in)
+    is_sync = command == "sync"
     # argparse prints help and usage errors to sys.stdout/sys.stderr itself
     with _argparse_language(_), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        check_parser, sync_parser = build_parsers(_)
-        parser = sync_parser if is_sync else check_parser
+        parser = build_parsers(_)[command]
         try:
             args = parser.parse_args(rest)
         except SystemExit as exc:
@@ -200,7 +223,6 @@ def main(
             print(_("Give a token, a QR code URL or an image file to check, or the command sync."), file=err)
             return EXIT_UNDECIDED
     clock = now or (lambda: datetime.now(UTC))
-    command = "sync" if is_sync else "check"
     server = args.server or env.get("CHINHDANH_SERVER") or None
     verifier: Verifier | None = None
     try:
@@ -218,8 +240,11 @@ def main(
                 clock=clock,
             )
             server = verifier.server
-            result: SyncReport | VerificationResult
-            result = verifier.sync() if is_sync else verifier.verify(args.check, agency=args.agency)
+            result: SyncReport | VerificationResult | ReceiptResult
+            if command == "receipt":
+                result = receipts.check(verifier, args.check)
+            else:
+                result = verifier.sync() if is_sync else verifier.verify(args.check, agency=args.agency)
         except ClientError:
             raise
         except Exception as exc:
@@ -234,7 +259,9 @@ def main(
         if isinstance(exc, NoServerError):
             server = None
         say(f"{_(LABEL_COULD_NOT_DECIDE)}: {message}", err)
-        if args.json:
+        if args.json and command == "receipt":
+            say_json(receipts.error_json(exc, message, server, clock()), out)
+        elif args.json:
             say_json(error_json(exc, message, server, clock(), command), out)
         return EXIT_UNDECIDED
     for template, details in verifier.notices:
@@ -244,6 +271,8 @@ def main(
         say_json(result.as_json(), out)
     elif isinstance(result, SyncReport):
         print_sync(_, result, out)
+    elif isinstance(result, ReceiptResult):
+        receipts.print_receipt(_, result, out)
     else:
         print_result(_, result, out)
     if isinstance(result, SyncReport):

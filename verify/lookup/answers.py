@@ -12,10 +12,12 @@ from flask_babel import lazy_gettext as _l
 
 from registry.channels.service import ChannelRecord
 from registry.livecode.service import LiveCodeAnswer, LiveCodeResult
+from registry.platform.config import base_url
 from verify.core.callback import shows_own_contacts
 from verify.lookup.hosts import LookupWarning, WarningCode
 from verify.lookup.service import Answer, LookupResult
 from verify.verification.answers import card_json, channel_json
+from verify.warnings.service import WarningRef
 
 LOCKED_UNTIL_FORMAT = "HH:mm dd/MM/yyyy"
 ANSWER_HEADLINES = {
@@ -111,8 +113,14 @@ def lookup_json(result: LookupResult) -> dict[str, Any]:
         "impostor": impostor,
         "warnings": [warning_json(w) for w in result.warnings],
         "official_contacts": [channel_json(c) for c in result.official_contacts],
+        "public_warnings": [public_warning_json(w) for w in result.public_warnings],
         "checked_at": result.checked_at.isoformat(),
     }
+
+
+def public_warning_json(ref: WarningRef) -> dict[str, Any]:
+    """A link to one of the Centre's published warnings."""
+    return {"id": ref.id, "url": f"{base_url()}/warnings/{ref.id}", "published_at": ref.published_at.isoformat()}
 
 
 def live_code_json(result: LiveCodeResult, contacts: tuple[ChannelRecord, ...]) -> dict[str, Any]:

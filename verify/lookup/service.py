@@ -29,6 +29,8 @@ from registry.staff.models import Staff, StaffStatus
 from verify.errors import ValidationError
 from verify.lookup.hosts import LookupWarning, WarningCode, email_warnings, host_warnings, under
 from verify.reports.identifiers import ImpostorRecord, impostor_record, normalize_account, normalize_link
+from verify.reports.models import IdentifierKind
+from verify.warnings.service import WarningRef, warnings_naming, warnings_naming_staff
 
 MAX_QUERY = 300  # longer than any phone, email, name or profile link an officer types
 MIN_NAME_LETTERS = 2
@@ -72,6 +74,7 @@ class LookupResult:
     impostor: ImpostorRecord | None = None
     warnings: tuple[LookupWarning, ...] = ()
     official_contacts: tuple[ChannelRecord, ...] = ()
+    public_warnings: tuple[WarningRef, ...] = ()  # the Centre's published warnings naming what was typed
 
 
 def _has_controls(text: str) -> bool:
@@ -166,6 +169,28 @@ def _impostor(session: Session, query: Query) -> ImpostorRecord | None:
     return None
 
 
+IDENTIFIER_OF_QUERY = {
+    QueryKind.PHONE: IdentifierKind.PHONE,
+    QueryKind.EMAIL: IdentifierKind.EMAIL,
+    QueryKind.ACCOUNT: IdentifierKind.ACCOUNT,
+}
+
+
+def _public_warnings(session: Session, query: Query, impostor: ImpostorRecord | None) -> tuple[WarningRef, ...]:
+    """Published warnings naming the identifier typed. Only a confirmed report can be
+    published, so an identifier with no impostor record has none to look for."""
+    if query.kind is QueryKind.STAFF_CODE:
+        return warnings_naming_staff(session, query.normal)
+    if impostor is None:
+        return ()
+    if query.kind in IDENTIFIER_OF_QUERY:
+        return warnings_naming(session, IDENTIFIER_OF_QUERY[query.kind], query.normal)
+    if query.kind in (QueryKind.URL, QueryKind.DOMAIN):
+        link = normalize_link(query.text)
+        return warnings_naming(session, IdentifierKind.LINK, link) if link else ()
+    return ()
+
+
 def _staff_for(session: Session, query: Query) -> tuple[Query, list[StaffCard]]:
     if query.kind is QueryKind.PHONE:
         return query, _staff_where(session, Staff.phone == query.normal)
@@ -230,4 +255,5 @@ def lookup(session: Session, text: str, *, now: datetime) -> LookupResult:
         impostor=impostor,
         warnings=tuple(warnings),
         official_contacts=contact_order(channels),
+        public_warnings=_public_warnings(session, query, impostor),
     )

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from keys.errors import Invalid
+from registry.alerts.sending import send_mail_soon
 from registry.livecode import service as livecode
 from registry.platform.clock import now
 from registry.platform.config import master_key
@@ -60,6 +61,8 @@ def _check_live_code() -> tuple[livecode.LiveCodeResult, dict[str, Any]]:
     session = db()
     result = livecode.check_code(session, master_key(), staff_code, code, at=now())
     session.commit()  # the used step or the failure, whatever the answer
+    if result.answer is livecode.LiveCodeAnswer.INVALID:
+        send_mail_soon()  # the staff member learns of the wrong code
     valid = result.answer is livecode.LiveCodeAnswer.VALID
     contacts = official_contacts(session) if needs_centre_contacts(result.staff, valid=valid) else ()
     return result, live_code_json(result, contacts)
@@ -132,7 +135,7 @@ def api_lookup() -> Response:
               schema:
                 type: object
                 required: [answer, headline, message, query, staff, channel, impostor, warnings,
-                           official_contacts, checked_at]
+                           official_contacts, public_warnings, checked_at]
                 properties:
                   answer: {type: string, enum: [official_staff, official_channel, reported_impostor, unknown]}
                   headline: {type: string}
@@ -173,6 +176,16 @@ def api_lookup() -> Response:
                   official_contacts:
                     type: array
                     items: {$ref: "#/components/schemas/Channel"}
+                  public_warnings:
+                    type: array
+                    description: The Centre's published warnings naming what was typed, newest first.
+                    items:
+                      type: object
+                      required: [id, url, published_at]
+                      properties:
+                        id: {type: integer}
+                        url: {type: string, format: uri}
+                        published_at: {type: string, format: date-time}
                   checked_at: {type: string, format: date-time}
         "400":
           $ref: "#/components/responses/Error"

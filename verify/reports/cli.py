@@ -1,4 +1,4 @@
-"""``flask --app app reports list|export|triage``: the impersonation reports.
+"""``flask --app app reports list|export|triage|import-evidence``: the impersonation reports.
 Commands parse, call a service inside one unit of work, commit, print; with
 ``--json`` exactly one JSON object goes to stdout."""
 
@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from registry.platform.cli import JsonFlag, actor, emit, unit_of_work
 from registry.platform.clock import now
 from verify.reports import triage
+from verify.reports.evidence import EVIDENCE_DIR
+from verify.reports.evidence_import import import_folder
 from verify.reports.export import export_csv
 from verify.reports.intake import report_json
 from verify.reports.models import ReportStatus
@@ -34,6 +37,9 @@ def reports_list(status: str | None, limit: int, as_json: bool) -> None:
         reports = triage.list_reports(session, status=wanted, limit=limit)
         total = triage.count_reports(session, status=wanted)
         payload = {"count": total, "reports": [report_json(r, full=True) for r in reports]}
+        if as_json:  # the reporters' contacts: who read them is audited
+            references = [r.reference for r in reports]
+            triage.record_bulk_read(session, references, action="report.list", actor=actor(), now=now())
 
         def text() -> str:
             lines = [
@@ -55,6 +61,8 @@ def reports_export(fmt: str, output: str | None) -> None:
     """Every report with all its fields, oldest first."""
     with unit_of_work() as session:
         reports = triage.all_reports(session)
+        references = [r.reference for r in reports]
+        triage.record_bulk_read(session, references, action="report.export", actor=actor(), now=now())
         if fmt == "csv":
             data = export_csv(reports)
         else:
@@ -83,6 +91,32 @@ def reports_triage(reference: str, to: str, note: str | None, duplicate_of: str 
             session, reference, ReportStatus(to), note=note, actor=actor(), now=now(), duplicate_of=duplicate_of
         )
         emit(as_json, report_json(report, full=True), f"{report.reference}: {report.status.value}")
+
+
+@reports_cli.command("import-evidence")
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The old evidence folder (default: instance/evidence).",
+)
+@JsonFlag
+def reports_import_evidence(folder: Path | None, as_json: bool) -> None:
+    """Move evidence files left on disk into the database (again: it skips what is
+    there). Missing or damaged files are listed; the exit status is then 1."""
+    source = folder or Path(current_app.instance_path) / EVIDENCE_DIR
+    with unit_of_work() as session:
+        done = import_folder(session.connection(), source)
+    payload = {"moved": done.moved, "already": done.already, "missing": done.missing}
+    emit(
+        as_json,
+        payload,
+        lambda: "\n".join(
+            [f"{done.moved} moved, {done.already} already in the database", *(f"missing {m}" for m in done.missing)]
+        ),
+    )
+    if done.missing:
+        sys.exit(1)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,5 +1,5 @@
-"""Evidence files attached to a report: checked by their content, bounded, and
-stored under random names in ``instance/evidence/``, outside any public path.
+"""Evidence files attached to a report: checked by their content and bounded before
+they are stored (in the database, ``models.EvidenceBlob``), outside any public path.
 
 A file is accepted when its bytes are a JPEG, PNG, WebP image or a PDF, its name
 (if it has an extension) agrees with that content, it is at most 5 MB, and an image
@@ -14,11 +14,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import secrets
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
@@ -29,7 +27,7 @@ MAX_FILES = 3
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a phone photo or a scanned letter fits; a video does not
 MAX_IMAGE_PIXELS = 50_000_000  # above any phone camera's default mode; bounds decoding work
 MAX_NAME = 200
-EVIDENCE_DIR = "evidence"
+EVIDENCE_DIR = "evidence"  # where evidence lived on disk before h14e_0011 moved it into the database
 
 # content type -> extensions a file of that type may carry
 EXTENSIONS = {
@@ -175,25 +173,3 @@ def check_files(uploads: Sequence[Upload]) -> list[CheckedFile]:
             CheckedFile(name=name, mime=mime, data=upload.data, sha256=hashlib.sha256(upload.data).hexdigest())
         )
     return checked
-
-
-def evidence_dir(instance_path: str | Path) -> Path:
-    """The folder holding evidence, created private (0700) on first use."""
-    folder = Path(instance_path) / EVIDENCE_DIR
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def store(folder: Path, data: bytes) -> str:
-    """Write ``data`` under a new random name (0600, never overwriting); returns the name."""
-    name = secrets.token_hex(16)
-    fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return name
-
-
-def remove(folder: Path, names: Sequence[str]) -> None:
-    """Delete stored files (a report whose transaction failed keeps none)."""
-    for name in names:
-        (folder / name).unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from keys.contract import VN_TZ
 from keys.errors import N_
+from keys.text import parse_email, parse_phone
+from registry.alerts import service as alerts
 from registry.audit import service as audit
 from registry.outbox.models import OutboxMessage
 from verify.errors import ValidationError
-from verify.reports import evidence
 from verify.reports.evidence import CheckedFile
 from verify.reports.identifiers import normalize_identifiers
-from verify.reports.models import Report, ReportCounter, ReportFile, ReportIdentifier
+from verify.reports.models import EvidenceBlob, Report, ReportCounter, ReportFile, ReportIdentifier
 from verify.reports.quota import Quota, charge
 from verify.reports.validation import ReportInput
 
@@ -75,19 +75,17 @@ def submit_report(
     data: ReportInput,
     files: Sequence[CheckedFile] = (),
     *,
-    evidence_folder: Path,
     source: str,
     now: datetime,
     quota: Quota | None = None,
-) -> tuple[Report, list[str]]:
+) -> Report:
     """Store a validated report with its identifiers, evidence, outbox message and
     audit entry (``report.receive``; the reporter's details stay out of the log).
 
     With ``quota`` (the public intake), the files are first counted against it
-    (``quota.charge``; EvidenceError if over, before any file is written).
-    Returns the report and the names of the evidence files written, so that the
-    caller can remove them if its commit fails (the database part rolls back by
-    itself). Flushes, never commits.
+    (``quota.charge``; EvidenceError if over). The files' bytes go into the database
+    with the rest, so a failed commit leaves nothing behind. Returns the report.
+    Flushes, never commits.
     """
     year = now.astimezone(VN_TZ).year  # the officer's year: a report at 00:30 on 1 January is next year's
     seq, reference = next_reference(session, year)
@@ -100,43 +98,46 @@ def submit_report(
         phone=data.phone, email=data.email, account=data.bank_account, link=data.social_link
     ):
         report.identifiers.append(ReportIdentifier(kind=kind, value=value))
-    written: list[str] = []
-    try:
-        for checked in files:
-            stored = evidence.store(evidence_folder, checked.data)
-            written.append(stored)
-            report.files.append(
-                ReportFile(
-                    public_id=secrets.token_urlsafe(12),
-                    stored_name=stored,
-                    original_name=checked.name,
-                    mime=checked.mime,
-                    size=len(checked.data),
-                    sha256=checked.sha256,
-                    created_at=now,
-                )
-            )
-        session.add(report)
-        session.flush()
-        session.add(
-            OutboxMessage(
-                event=EVENT_REPORT_CREATED,
-                idempotency_key=f"{EVENT_REPORT_CREATED}:{reference}",
-                report_id=report.id,
-                payload=notification_payload(report),
-                next_attempt_at=now,
+    for checked in files:
+        report.files.append(
+            ReportFile(
+                public_id=secrets.token_urlsafe(12),
+                stored_name=secrets.token_hex(16),
+                original_name=checked.name,
+                mime=checked.mime,
+                size=len(checked.data),
+                sha256=checked.sha256,
                 created_at=now,
+                blob=EvidenceBlob(data=checked.data),
             )
         )
-        session.flush()
-        # the hash chain then proves that no report was deleted afterwards
-        details = {"channel": data.channel.value, "files": len(files)}
-        actor = f"public:{source}"
-        audit.append(session, actor=actor, action="report.receive", target=reference, details=details, now=now)
-    except BaseException:
-        evidence.remove(evidence_folder, written)
-        raise
-    return report, written
+    session.add(report)
+    session.flush()
+    session.add(
+        OutboxMessage(
+            event=EVENT_REPORT_CREATED,
+            idempotency_key=f"{EVENT_REPORT_CREATED}:{reference}",
+            report_id=report.id,
+            payload=notification_payload(report),
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    session.flush()
+    # the people whose phone, email or name it names are told (never who reported)
+    alerts.report_names_staff(
+        session,
+        reference=reference,
+        phone=parse_phone(data.phone) if data.phone else None,
+        email=parse_email(data.email) if data.email else None,
+        claimed_name=data.claimed_name,
+        channel=data.channel.value,
+        at=now,
+    )
+    # the keyed chain then shows any later edit of this entry, a checkpoint its deletion
+    details = {"channel": data.channel.value, "files": len(files)}
+    audit.append(session, actor=f"public:{source}", action="report.receive", target=reference, details=details, now=now)
+    return report
 
 
 # What the webhook is told of a report, and what the full JSON adds, in this order.
@@ -165,6 +166,7 @@ STORED = (
     "evidence_text",
     "reporter_agency",
     "reporter_contact",
+    "publish_agency",
     "language",
     "source",
 )

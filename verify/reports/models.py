@@ -1,5 +1,6 @@
-"""Tables of the impersonation reports: the report itself, its evidence files (bytes
-on disk under ``instance/evidence/``, metadata here), the normalised identifiers it
+"""Tables of the impersonation reports: the report itself, its evidence files (their
+metadata, and their bytes in a table of their own, so that every instance serves them
+and a backup holds them), the normalised identifiers it
 names (what later lookups match against), the per-year reference counter and the
 per-address daily count of evidence bytes."""
 
@@ -10,10 +11,12 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -88,6 +91,8 @@ class Report(Base):
     evidence_text: Mapped[str | None] = mapped_column(Text)
     reporter_agency: Mapped[str] = mapped_column(String(200))
     reporter_contact: Mapped[str] = mapped_column(String(200))
+    # the reporter agreed that a public warning made of this report may name their agency
+    publish_agency: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     language: Mapped[str] = mapped_column(String(8), default="vi")
     source: Mapped[str] = mapped_column(String(8))  # "form" or "api"
     triage_note: Mapped[str | None] = mapped_column(Text)
@@ -106,8 +111,10 @@ class Report(Base):
 
 
 class ReportFile(Base):
-    """One evidence file. The bytes live in ``instance/evidence/<stored_name>``,
-    exactly as uploaded (EXIF included: it is evidence), served only to admins."""
+    """One evidence file's metadata. Its bytes, exactly as uploaded (EXIF included:
+    it is evidence), are its ``EvidenceBlob``, served only to admins. ``stored_name``
+    is a random name: the file's name in ``instance/evidence/`` before evidence moved
+    into the database (migration h14e_0011), kept so that the move can be re-run."""
 
     __tablename__ = "report_files"
 
@@ -122,6 +129,18 @@ class ReportFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="files")
+    # never loaded with the file's metadata: only the download reads the bytes
+    blob: Mapped[EvidenceBlob | None] = relationship(lazy="raise", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class EvidenceBlob(Base):
+    """The bytes of one evidence file (at most ``evidence.MAX_FILE_BYTES``), apart from
+    its metadata so that listing a report's files never reads them."""
+
+    __tablename__ = "evidence_blobs"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ReportIdentifier(Base):

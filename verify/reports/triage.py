@@ -9,8 +9,8 @@ Stable API (the admin console in ``verify/reports/admin.py`` calls it):
 - ``triage(session, reference, to, *, note, actor, now, duplicate_of=None) -> Report``
   (raises TransitionError, ValidationError, NotFoundError, ConflictError);
 - ``allowed_transitions(status) -> list[ReportStatus]`` (what to offer on screen);
-- ``evidence_file(session, report_ref, file_id, *, root) -> (path, mime, name)``
-  where ``root`` is ``instance_path`` (raises NotFoundError).
+- ``evidence_file(session, report_ref, file_id) -> (bytes, mime, name)``
+  (raises NotFoundError).
 
 Lifecycle: ``new -> reviewing -> confirmed | not_impersonation | duplicate``; an
 outcome can be reopened (back to reviewing). Every change is audited. Confirming a
@@ -22,7 +22,6 @@ nothing else to update here.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -30,9 +29,8 @@ from sqlalchemy.orm import Session, selectinload
 from keys.errors import N_
 from registry.audit import service as audit
 from verify.errors import ConflictError, NotFoundError, TransitionError, ValidationError
-from verify.reports.evidence import EVIDENCE_DIR
 from verify.reports.intake import find_report, parse_reference
-from verify.reports.models import REPORT_TRANSITIONS, Report, ReportFile, ReportStatus
+from verify.reports.models import REPORT_TRANSITIONS, EvidenceBlob, Report, ReportFile, ReportStatus
 
 MAX_NOTE = 2000
 MAX_PAGE = 500  # one screen or one CLI page; exports stream everything instead
@@ -142,16 +140,49 @@ def triage(
     return report
 
 
-def evidence_file(session: Session, report_ref: str, file_id: str, *, root: str | Path) -> tuple[Path, str, str]:
-    """(path on disk, content type, original name) of one evidence file of a report.
-    ``root`` is the instance folder. For signed-in admins only: the caller checks."""
+def evidence_file(session: Session, report_ref: str, file_id: str) -> tuple[bytes, str, str]:
+    """(bytes, content type, original name) of one evidence file of a report, read
+    from the database: any instance serves it. For signed-in admins only: the caller
+    checks. Raises NotFoundError for an unknown file, or one whose bytes never
+    reached the database (missing from the evidence folder when h14e_0011 ran)."""
     report = get_report(session, report_ref)
-    found = session.scalar(
-        select(ReportFile).where(ReportFile.report_id == report.id, ReportFile.public_id == file_id[:32])
-    )
+    found = session.execute(
+        select(ReportFile.mime, ReportFile.original_name, EvidenceBlob.data)
+        .outerjoin(EvidenceBlob, EvidenceBlob.file_id == ReportFile.id)
+        .where(ReportFile.report_id == report.id, ReportFile.public_id == file_id[:32])
+    ).first()
     if found is None:
         raise NotFoundError(N_("This report has no such file."), field="file")
-    path = Path(root) / EVIDENCE_DIR / found.stored_name
-    if not path.is_file():
+    if found.data is None:
         raise NotFoundError(N_("The evidence file is missing from the server's storage."), field="file")
-    return path, found.mime, found.original_name
+    return bytes(found.data), found.mime, found.original_name
+
+
+READ_ACTIONS = frozenset({"report.view", "report.evidence_view", "report.evidence_download"})
+
+
+def record_read(
+    session: Session, reference: str, *, action: str, actor: str, now: datetime, file_id: str | None = None
+) -> None:
+    """Audit that ``actor`` read a report's personal data (``report.view``: the page
+    with the reporter's contact) or one of its evidence files (shown re-encoded, or the
+    original downloaded). The entry names who and which report (and file), never what
+    was read."""
+    if action not in READ_ACTIONS:
+        raise ValueError(f"not a read of a report: {action}")
+    details = {"file": file_id} if file_id is not None else {}
+    audit.append(session, actor=actor, action=action, target=reference, details=details, now=now)
+
+
+def record_bulk_read(session: Session, references: list[str], *, action: str, actor: str, now: datetime) -> None:
+    """Audit one read of many reports with their personal data (``reports list
+    --json``: ``report.list``, with every reference; ``reports export``:
+    ``report.export``, with how many and the first and last reference)."""
+    if action == "report.list":
+        details: dict[str, object] = {"references": references}
+    elif action == "report.export":
+        details = {"count": len(references), "first": references[0] if references else None}
+        details["last"] = references[-1] if references else None
+    else:
+        raise ValueError(f"not a read of reports: {action}")
+    audit.append(session, actor=actor, action=action, target=f"{len(references)} reports", details=details, now=now)

@@ -42,7 +42,7 @@ LONG_FIELDS: dict[str, tuple[int, bool]] = {
     "request_text": (4000, True),
     "evidence_text": (5000, False),
 }
-OTHER_FIELDS = ("channel", "amount_vnd", "occurred_at", HONEYPOT, "lang")
+OTHER_FIELDS = ("channel", "amount_vnd", "occurred_at", "publish_agency", HONEYPOT, "lang")
 ALL_FIELDS = (*SHORT_FIELDS, *LONG_FIELDS, *OTHER_FIELDS)
 
 LABELS = {
@@ -62,6 +62,7 @@ LABELS = {
     "reporter_agency": N_("Your agency"),
     "reporter_contact": N_("Contact person (name and phone or email)"),
     "evidence": N_("Evidence files"),
+    "publish_agency": N_("The Centre may name my agency in a public warning about this impostor"),
     HONEYPOT: N_("Leave this empty"),
 }
 CHANNEL_LABELS = {
@@ -96,6 +97,7 @@ class ReportInput:
     evidence_text: str | None = None
     reporter_agency: str
     reporter_contact: str
+    publish_agency: bool = False
     language: str = "vi"
 
 
@@ -119,7 +121,14 @@ def _text(
     value: Any, name: str, max_len: int, required: bool, *, multiline: bool
 ) -> tuple[str | None, tuple[str, Message] | None]:
     """(clean value, None) or (None, (code, message))."""
-    label = _label(name)
+    return check_text(value, _label(name), max_len, required, multiline=multiline)
+
+
+def check_text(
+    value: Any, label: Message, max_len: int, required: bool, *, multiline: bool
+) -> tuple[str | None, tuple[str, Message] | None]:
+    """Free text as the reports keep it (NFC, trimmed, no invisible characters):
+    (clean value, None) or (None, (code, message about ``label``))."""
     if value is None or value == "":
         if required:
             return None, ("required", Message(N_("%(label)s is required."), {"label": label}))
@@ -210,6 +219,22 @@ def _when(value: Any, now: datetime) -> tuple[datetime | None, tuple[str, Messag
     return moment, None
 
 
+FORM_YES = frozenset({"1", "on", "yes", "true"})
+FORM_NO = frozenset({"", "0", "off", "no", "false"})
+
+
+def _consent(value: Any) -> tuple[bool, tuple[str, Message] | None]:
+    """A yes/no: a JSON boolean, or a form checkbox (absent, "on", "1", "true")."""
+    if value is None or isinstance(value, bool):
+        return bool(value), None
+    if isinstance(value, str) and value.strip().lower() in FORM_YES | FORM_NO:
+        return value.strip().lower() in FORM_YES, None
+    return False, (
+        "invalid_choice",
+        Message(N_("%(label)s: answer yes or no."), {"label": _label("publish_agency")}),
+    )
+
+
 def validate_report(
     raw: Mapping[str, Any], *, now: datetime, language: str = "vi", strict: bool = False
 ) -> ReportInput:
@@ -269,6 +294,9 @@ def validate_report(
     values["occurred_at"], problem = _when(raw.get("occurred_at"), now)
     if problem:
         errors["occurred_at"] = problem
+    values["publish_agency"], problem = _consent(raw.get("publish_agency"))
+    if problem:
+        errors["publish_agency"] = problem
     if errors:
         raise ReportInputError(errors)
     return ReportInput(language=language, **values)

@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from keys.errors import Message
+from registry.alerts.sending import send_mail_soon
 from registry.outbox import delivery
 from registry.platform.clock import clock_of, now
 from registry.platform.config import base_url
@@ -71,24 +72,20 @@ def _uploads() -> list[Upload]:
 
 
 def _store(raw: Any, uploads: list[Upload], *, source: str, strict: bool) -> Report:
-    """Validate everything, then write; the evidence files go if the commit fails."""
+    """Validate everything, then write it all in one transaction."""
     moment = now()
     data = validate_report(raw, now=moment, language=str(get_locale() or "vi"), strict=strict)
     checked = evidence.check_files(uploads)
-    folder = evidence.evidence_dir(current_app.instance_path)
     limit = quota.from_config(current_app.config, request.remote_addr or "")
     session = db()
-    written: list[str] = []
     try:
-        report, written = submit_report(
-            session, data, checked, evidence_folder=folder, source=source, now=moment, quota=limit
-        )
+        report = submit_report(session, data, checked, source=source, now=moment, quota=limit)
         session.commit()
     except BaseException:
         session.rollback()
-        evidence.remove(folder, written)
         raise
     _notify()
+    send_mail_soon()  # alerts to the staff members the report names
     return report
 
 
@@ -206,6 +203,11 @@ def api_create_report() -> Response:
                 evidence_text: {type: string, maxLength: 5000}
                 reporter_agency: {type: string, maxLength: 200}
                 reporter_contact: {type: string, maxLength: 200}
+                publish_agency:
+                  type: boolean
+                  description: >-
+                    The reporter agrees that a public warning made of this report may name
+                    their agency (never their contact); false when absent.
                 website: {type: string, maxLength: 0, description: honeypot, leave empty}
           multipart/form-data:
             schema:
@@ -216,6 +218,7 @@ def api_create_report() -> Response:
                 request_text: {type: string}
                 reporter_agency: {type: string}
                 reporter_contact: {type: string}
+                publish_agency: {type: string, enum: ["", "0", "1", "on", "off", "true", "false", "yes", "no"]}
                 evidence:
                   type: array
                   maxItems: 3

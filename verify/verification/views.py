@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from keys.contract import VERIFY_API_PATH, VERIFY_PREFIX
+from registry.alerts.service import record_check
 from registry.platform.clock import now
-from registry.platform.config import base_url
+from registry.platform.config import base_url, master_key
 from registry.platform.db import db, read_engine
 from registry.platform.forms import json_object
 from registry.platform.i18n import translate
@@ -22,8 +23,10 @@ from verify.core.agency import MAX_AGENCY_INPUT
 from verify.core.texts import EXPLANATIONS, HEADLINES
 from verify.core.verdicts import Verdict
 from verify.errors import ValidationError
+from verify.receipts.service import issue_receipt
 from verify.verification.answers import result_json
 from verify.verification.service import EXPECT_TYPS, MAX_TOKEN_FIELD, Result, expect_value, verify_on
+from verify.warnings.service import WarningRef, warnings_naming_staff
 
 bp = Blueprint("verify", __name__)
 
@@ -64,8 +67,9 @@ def service_origin() -> str:
 
 
 def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Result:
-    """Verify, checking an assignment against the officer's agency when one is given."""
-    return verify_on(
+    """Verify, checking an assignment against the officer's agency when one is given.
+    A check by a named agency is noted for the holder's daily digest of checks."""
+    result = verify_on(
         read_engine(),
         token_text,
         issuer=base_url(),
@@ -74,11 +78,39 @@ def verify_presented(token_text: str, agency: str = "", expect: str = "") -> Res
         typs=EXPECT_TYPS[expect],
         agency=agency,
     )
+    if agency.strip() and result.credential is not None:
+        session = db()
+        record_check(
+            session,
+            staff_code=result.credential.staff.code,
+            credential_id=result.credential.id,
+            agency=agency,
+            verdict=result.verdict.value,
+            at=result.checked_at,
+        )
+        session.commit()
+    return result
 
 
-def verdict_page_body(result: Result) -> str:
+def public_warnings_for(result: Result) -> tuple[WarningRef, ...]:
+    """The Centre's published warnings that name the checked card's staff code or its
+    holder's own phone or email: an impostor may be using this very card."""
+    staff = result.credential.staff if result.credential is not None else None
+    if staff is None:
+        return ()
+    return warnings_naming_staff(db(), staff.code, phone=staff.phone, email=staff.email)
+
+
+def verdict_page_body(result: Result, *, receipt_token: str | None = None) -> str:
+    """The verdict page; it offers the receipt's PDF of ``receipt_token`` (the token
+    as presented; the parsed token when not given)."""
     return render_template(
-        "verify/verdict.html", result=result, data=result_json(result), ok=result.verdict is Verdict.VALID
+        "verify/verdict.html",
+        result=result,
+        data=result_json(result),
+        ok=result.verdict is Verdict.VALID,
+        public_warnings=public_warnings_for(result),
+        receipt_token=receipt_token or result.token,
     )
 
 
@@ -91,6 +123,22 @@ def _expect_param(payload: dict[str, Any] | None) -> str:
     if expect is None:
         raise ValidationError("expect must be assignment or credential", field="expect")
     return expect
+
+
+RECEIPT_WORDS = {"1": True, "true": True, "0": False, "false": False, "": False}
+
+
+def _receipt_param(payload: dict[str, Any] | None) -> bool:
+    """``receipt`` from the query, the form or the JSON body; raise ValidationError."""
+    value: object = request.values.get("receipt", "")
+    if payload is not None and "receipt" in payload:
+        value = payload["receipt"]
+    if isinstance(value, bool):
+        return value
+    wanted = RECEIPT_WORDS.get(str(value).strip().lower()) if isinstance(value, str | int) else None
+    if wanted is None:
+        raise ValidationError("receipt must be 1 or 0", field="receipt")
+    return wanted
 
 
 def _agency_param(payload: dict[str, Any] | None) -> str:
@@ -150,7 +198,7 @@ def verdict_page(token: str) -> Response | str:
     result = verify_presented(token, _agency_param(payload), _expect_param(payload))
     if wants_json():
         return jsonify(result_json(result))
-    return make_response(verdict_page_body(result), 200)
+    return make_response(verdict_page_body(result, receipt_token=token), 200)
 
 
 @bp.route(VERIFY_API_PATH, methods=["GET", "POST"])
@@ -173,6 +221,13 @@ def api_verify() -> Response:
           in: query
           required: false
           schema: {type: string, enum: [assignment, credential]}
+        - name: receipt
+          in: query
+          required: false
+          description: >-
+            1 adds "receipt": a compact JWS (typ verification-receipt+jwt) signed by the
+            active signing key, verifiable with /.well-known/jwks.json, recording this answer.
+          schema: {type: string, enum: ["0", "1", "true", "false"]}
       responses: &verify_responses
         "200":
           description: The verdict (every verdict, "malformed" included, is a 200).
@@ -182,11 +237,15 @@ def api_verify() -> Response:
         "400":
           $ref: "#/components/responses/Error"
           description: >-
-            An expect other than assignment or credential, or a JSON body that is not a
-            JSON object (invalid_json) or is nested too deep (json_too_deep).
+            An expect other than assignment or credential, a receipt other than 0 or 1,
+            or a JSON body that is not a JSON object (invalid_json) or is nested too deep
+            (json_too_deep).
         "413":
           $ref: "#/components/responses/Error"
           description: A token far longer than any credential, or a JSON body over 64 KiB.
+        "503":
+          $ref: "#/components/responses/Error"
+          description: A receipt was asked for and no signing key is active (no_signing_key).
     post:
       tags: [verification]
       summary: Verify a credential or assignment token (or the full QR URL)
@@ -201,6 +260,7 @@ def api_verify() -> Response:
                 token: {type: string, maxLength: 8192}
                 agency: {type: string, maxLength: 200}
                 expect: {type: string, enum: [assignment, credential]}
+                receipt: {type: string, enum: ["0", "1", "true", "false"]}
           application/x-www-form-urlencoded:
             schema: *verify_body
       responses: *verify_responses
@@ -216,7 +276,13 @@ def api_verify() -> Response:
         token = request.form.get("token", "")
     if len(token) > MAX_TOKEN_FIELD:
         abort(413, "the token is far longer than any credential")
-    return jsonify(result_json(verify_presented(token, _agency_param(payload), _expect_param(payload))))
+    agency = _agency_param(payload)
+    wants_receipt = _receipt_param(payload)
+    result = verify_presented(token, agency, _expect_param(payload))
+    answer = result_json(result)
+    if wants_receipt:
+        answer["receipt"] = issue_receipt(db(), master_key(), result, issuer=base_url(), agency=agency).token
+    return jsonify(answer)
 
 
 csrf.exempt(api_verify)  # a public JSON API with no session to protect

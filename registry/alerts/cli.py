@@ -1,0 +1,74 @@
+"""``flask --app app alerts digest|show|on|off``: queue the daily digests of card
+checks, and see or change which alerts a staff member gets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from keys.contract import VN_TZ
+from registry.alerts import service
+from registry.alerts.models import AlertKind
+from registry.platform.cli import JsonFlag, actor, emit, unit_of_work
+from registry.platform.clock import now
+
+alerts_cli = AppGroup("alerts", help="Alerts by email to the staff member whose name is used.")
+KIND_CHOICE = click.Choice([k.value for k in AlertKind])
+
+
+@alerts_cli.command("digest")
+@click.option(
+    "--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Viet Nam date (default: yesterday)."
+)
+@JsonFlag
+def alerts_digest(day: datetime | None, as_json: bool) -> None:
+    """Queue each staff member's digest of the agencies that checked their card that
+    day; running it again for the same day queues nothing new."""
+    at = now()
+    wanted: date = day.date() if day is not None else (at.astimezone(VN_TZ) - timedelta(days=1)).date()
+    with unit_of_work() as session:
+        queued = service.queue_digests(session, day=wanted, now=at)
+        emit(as_json, {"day": wanted.isoformat(), "queued": queued}, f"{wanted}: {queued} digest(s) queued")
+
+
+@alerts_cli.command("show")
+@click.argument("code")
+@JsonFlag
+def alerts_show(code: str, as_json: bool) -> None:
+    """Which alerts CODE gets."""
+    with unit_of_work() as session:
+        settings = service.alert_settings(session, code)
+        payload = {"staff": code.upper(), "alerts": {k.value: on for k, on in settings.items()}}
+        emit(as_json, payload, "\n".join(f"{k.value}: {'on' if on else 'off'}" for k, on in settings.items()))
+
+
+def _set(code: str, kind: str, on: bool, as_json: bool) -> None:
+    with unit_of_work() as session:
+        changed = service.set_alert(session, code, AlertKind(kind), on=on, actor=actor(), now=now())
+        word = "on" if on else "off"
+        emit(as_json, {"staff": code.upper(), "kind": kind, "on": on, "changed": changed}, f"{kind} alerts {word}")
+
+
+@alerts_cli.command("on")
+@click.argument("code")
+@click.argument("kind", type=KIND_CHOICE)
+@JsonFlag
+def alerts_on(code: str, kind: str, as_json: bool) -> None:
+    """Turn alerts of KIND (live_code, report, digest) back on for CODE."""
+    _set(code, kind, True, as_json)
+
+
+@alerts_cli.command("off")
+@click.argument("code")
+@click.argument("kind", type=KIND_CHOICE)
+@JsonFlag
+def alerts_off(code: str, kind: str, as_json: bool) -> None:
+    """Turn alerts of KIND (live_code, report, digest) off for CODE."""
+    _set(code, kind, False, as_json)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(alerts_cli)
