@@ -80,6 +80,8 @@ def test_every_page_works_with_the_root_file_deleted(app, session, master, datab
             "username": user.username,
             "list_id": "1",
             "filename": "site.css",
+            "warning_id": "1",
+            "receipt": sample.token,  # not a receipt: the refusal page
         }
         admin = _sign_in(server.url, user.username, secret)
         anonymous = requests.Session()
