@@ -30,6 +30,7 @@ from registry.platform.errors import ErrorTable, Shown, install
 from verify.core.claims import origin
 from verify.core.qrdecode import QrDecodeError
 from verify.errors import VerifyError
+from verify.verification.fastpage import FastPage
 from verify.verification.fastpath import FastVerify
 from verify.verification.views import OWN_ORIGIN
 
@@ -58,6 +59,7 @@ MODEL_MODULES = (
     "registry.channels.models",
     "registry.livecode.models",
     "registry.accounts.models",
+    "registry.sessions.models",
     "registry.assignments.models",
     "registry.outbox.models",
     "registry.alerts.models",
@@ -137,7 +139,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for name in CLI_MODULES:
         importlib.import_module(name).register_cli(app)
-    if app.config["VERIFY_FAST_PATH"]:
+    if app.config["VERIFY_FAST_PATH"]:  # the scan page and the verify API below Flask, the same answers
+        app.wsgi_app = FastPage(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
         app.wsgi_app = FastVerify(app, app.wsgi_app, security_headers)  # type: ignore[method-assign]
     return app
 

@@ -1,5 +1,6 @@
-"""The baseline for bench/verify_bench.py: a bare Flask endpoint returning a JSON
-answer of the same shape and size as /api/v1/verify, with no database and no crypto."""
+"""The baseline for bench/verify_bench.py and bench/scan_page.py: bare Flask endpoints
+with no database, no crypto and no template: a JSON answer of the same shape and size
+as /api/v1/verify, and an HTML page of the size of the scan page (``/v/<token>``)."""
 
 from __future__ import annotations
 
@@ -33,11 +34,19 @@ ANSWER: dict[str, Any] = {
 }
 
 
+# about the size of the scan page of a valid card (2,751 bytes in Vietnamese)
+PAGE = '<!doctype html>\n<html lang="vi">\n<body>\n' + "<p>Hợp lệ: Nguyễn Văn Đức</p>\n" * 67 + "</body>\n</html>"
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
 
     @app.get("/api/v1/verify")
     def verify() -> Response:
         return jsonify(ANSWER)
+
+    @app.get("/v/<token>")
+    def page(token: str) -> Response:
+        return Response(PAGE, mimetype="text/html")
 
     return app

@@ -24,7 +24,9 @@ __all__ = [
     "NotFoundError",
     "RegistryError",
     "SetupLinkError",
+    "SignInBusyError",
     "SignInRequiredError",
+    "SignInThrottledError",
     "TransitionError",
     "ValidationError",
     "allowed",
@@ -76,6 +78,16 @@ class TransitionError(RegistryError, InvalidTransition):
 class AuthenticationError(RegistryError, code="sign_in_failed", status=401):
     """Sign-in refused. One message for every cause: unknown user, wrong password,
     wrong or replayed code, disabled or locked account."""
+
+
+class SignInThrottledError(AuthenticationError, code="sign_in_throttled", status=429):
+    """Too many failed sign-ins for that username from this address: this source
+    waits (``retry_after``); other addresses are not affected. Unknown usernames are
+    throttled the same way, so it tells nothing about which exist."""
+
+
+class SignInBusyError(RegistryError, code="busy", status=503):
+    """Every password-hashing slot of this process is taken; try again shortly."""
 
 
 class SignInRequiredError(RegistryError, code="sign_in_required", status=401):

@@ -104,6 +104,7 @@ def _connection(db: Session | Connection) -> Connection:
 _Compiled = weakref.WeakKeyDictionary[Dialect, PreparedRead]
 _verify_reads: _Compiled = weakref.WeakKeyDictionary()
 _contact_reads: _Compiled = weakref.WeakKeyDictionary()
+_card_reads: _Compiled = weakref.WeakKeyDictionary()
 
 
 def _prepared_for(reads: _Compiled, query: Select[*tuple[Any, ...]], conn: Connection) -> PreparedRead:
@@ -147,8 +148,9 @@ _CARD_STATUSES = (
 
 def holder_card_statuses(db: Session | Connection, staff_code: str) -> list[CredentialStatus]:
     """The statuses of every staff card ``staff_code`` has held (an assignment stands
-    on one of them being valid)."""
-    return [row.status for row in _connection(db).execute(_CARD_STATUSES, {"code": staff_code})]
+    on one of them being valid): the second query of a letter's verification."""
+    conn = _connection(db)
+    return [status for (status,) in _prepared_for(_card_reads, _CARD_STATUSES, conn).all(conn, {"code": staff_code})]
 
 
 def working_staff_cards(session: Session, *conditions: Any, limit: int) -> list[StaffCard]:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from keys.crypto import MasterKey
 from registry.accounts import service as accounts
 from registry.accounts import signin
-from registry.accounts.auth import session_payload
+from registry.accounts.auth import ABSOLUTE_TIMEOUT, COOKIE_DEV, IDLE_TIMEOUT
 from registry.accounts.models import AdminRole, AdminUser
+from registry.sessions import service as server_sessions
 
 PASSWORD = "correct horse battery staple"
 XSS = '<script>alert("x")</script>'
@@ -65,11 +66,29 @@ def code_at(secret: str, at: datetime, steps: int = 0) -> str:
     return pyotp.TOTP(secret).at(int(at.timestamp()) + steps * 30)
 
 
+def start_session(app: Flask, user: AdminUser, *, at: datetime | None = None, address: str = "127.0.0.1") -> str:
+    """A server session for ``user`` started at ``at`` (committed); returns the
+    cookie's value (what ``login`` does after checking password and code; those are
+    tested separately over HTTP)."""
+    maker = app.extensions["chinhdanh.sessionmaker"]
+    with maker() as s:
+        fresh = s.get(AdminUser, user.id)
+        assert fresh is not None
+        raw = server_sessions.start(
+            s,
+            fresh,
+            now=at or NOW,
+            address=address,
+            user_agent="pytest",
+            timeouts=server_sessions.Timeouts(IDLE_TIMEOUT, ABSOLUTE_TIMEOUT),
+        )
+        s.commit()
+    return raw
+
+
 def sign_in_client(client: FlaskClient, user: AdminUser, *, at: datetime | None = None) -> FlaskClient:
-    """Put a valid console session in ``client``'s cookie (what ``login`` does after
-    checking password and code; those are tested separately over HTTP)."""
-    with client.session_transaction() as sess:
-        sess.update(session_payload(user, at or NOW))
+    """Put a valid console session in ``client``'s cookie."""
+    client.set_cookie(COOKIE_DEV, start_session(client.application, user, at=at))
     return client
 
 

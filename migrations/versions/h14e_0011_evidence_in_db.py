@@ -7,7 +7,7 @@ The folder is ``-x evidence=PATH`` if given, else the running app's
 ``$CHINHDANH_INSTANCE`` or the repository's ``instance/``.
 
 Revision ID: h14e_0011_evidence_in_db
-Revises: h13a_0011_audit_mac
+Revises: h13s_0011_server_sessions
 Create Date: 2026-12-05
 """
 
@@ -25,7 +25,7 @@ from verify.reports.evidence import EVIDENCE_DIR
 from verify.reports.evidence_import import import_folder
 
 revision: str = "h14e_0011_evidence_in_db"
-down_revision: str | None = "h13a_0011_audit_mac"
+down_revision: str | None = "h13s_0011_server_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

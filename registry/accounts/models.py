@@ -56,7 +56,8 @@ class AdminUser(Base):
 
 class SetupToken(Base):
     """A one-time link that lets a new (or reset) account set its password and enrol
-    its authenticator. The link's secret is never stored, only its SHA-256."""
+    its authenticator. The link's secret is never stored, only its SHA-256; the
+    authenticator secret it shows is shown once."""
 
     __tablename__ = "admin_setup_tokens"
 
@@ -67,5 +68,9 @@ class SetupToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(64))
+    # the authenticator secret this link enrols: made and shown on the link's first
+    # visit only, sealed under the master key; it becomes the account's at completion
+    secret_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     user: Mapped[AdminUser] = relationship(back_populates="setup_tokens")

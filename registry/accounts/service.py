@@ -106,9 +106,7 @@ def totp_secret(master: MasterKey, user: AdminUser) -> str:
 
 def otpauth_uri(master: MasterKey, user: AdminUser) -> str:
     """The otpauth:// URI an authenticator app reads from the QR code."""
-    return pyotp.TOTP(totp_secret(master, user), digits=TOTP_DIGITS, interval=TOTP_PERIOD).provisioning_uri(
-        name=user.username, issuer_name=TOTP_ISSUER
-    )
+    return otpauth_uri_for(user.username, totp_secret(master, user))
 
 
 def match_totp_step(secret: str, code: str, *, now: datetime, last_step: int | None) -> int | None:
@@ -204,26 +202,60 @@ def create_setup_link(session: Session, user: AdminUser, *, actor: str, now: dat
     return token
 
 
-def setup_account_for(session: Session, token: str, *, now: datetime) -> AdminUser:
-    """The account a valid, unused, unexpired setup token belongs to; raise SetupLinkError."""
+def _live_token(session: Session, token: str, now: datetime) -> SetupToken:
+    """The valid, unused, unexpired setup token row; raise SetupLinkError."""
     if not token or len(token) > MAX_SETUP_TOKEN:
         raise SetupLinkError("this setup link is not valid: it is unknown, already used or expired")
     row = session.scalars(select(SetupToken).where(SetupToken.token_hash == _hash_token(token))).first()
     if row is None or row.used_at is not None or row.expires_at <= now or row.user.status is AccountStatus.DISABLED:
         raise SetupLinkError("this setup link is not valid: it is unknown, already used or expired")
-    return row.user
+    return row
+
+
+def setup_account_for(session: Session, token: str, *, now: datetime) -> AdminUser:
+    """The account a valid, unused, unexpired setup token belongs to; raise SetupLinkError."""
+    return _live_token(session, token, now).user
+
+
+def _setup_aad(row: SetupToken) -> bytes:
+    return b"chinhdanh:admin-setup-totp:" + row.user.username.encode() + b":" + row.token_hash.encode()
+
+
+def reveal_setup_secret(session: Session, master: MasterKey, token: str, *, now: datetime) -> str | None:
+    """The authenticator secret this setup link enrols, made fresh and returned the
+    first time the link is opened, and never again (None): whoever opens the link
+    later, or reads the page from a cache, does not see it. Raise SetupLinkError."""
+    row = _live_token(session, token, now)
+    if row.secret_shown_at is not None:
+        return None
+    secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
+    row.totp_sealed = master.seal(secret.encode(), _setup_aad(row))
+    row.secret_shown_at = now
+    session.flush()
+    return secret
+
+
+def otpauth_uri_for(username: str, secret: str) -> str:
+    return pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_PERIOD).provisioning_uri(
+        name=username, issuer_name=TOTP_ISSUER
+    )
 
 
 def complete_setup(
     session: Session, master: MasterKey, token: str, *, password: str, code: str, now: datetime
 ) -> AdminUser:
-    """Use a setup link: set the password and prove the authenticator works with a
-    current code. The link is then spent. Raise SetupLinkError or ValidationError."""
-    user = setup_account_for(session, token, now=now)
+    """Use a setup link: set the password and prove, with a current code, that the
+    authenticator holds the secret the link showed (``reveal_setup_secret``), which
+    then replaces the account's. The link is then spent. Raise SetupLinkError or
+    ValidationError."""
+    row = _live_token(session, token, now)
+    user = row.user
     password = validate_password(password)
-    step = match_totp_step(totp_secret(master, user), code, now=now, last_step=user.totp_last_step)
-    if step is None:
+    secret = master.open(row.totp_sealed, _setup_aad(row)).decode() if row.totp_sealed is not None else None
+    step = match_totp_step(secret, code, now=now, last_step=None) if secret else None
+    if secret is None or step is None:
         raise ValidationError(N_("the code from the authenticator app is not right; try the next one"), field="code")
+    user.totp_secret_sealed = master.seal(secret.encode(), _totp_aad(user.username))
     user.password_hash = _hasher.hash(password)
     user.totp_last_step = step
     user.status = AccountStatus.ACTIVE
@@ -231,9 +263,10 @@ def complete_setup(
     user.first_failed_at = None
     user.locked_until = None
     user.session_generation += 1
-    for row in user.setup_tokens:
-        if row.used_at is None:
-            row.used_at = now
+    for each in user.setup_tokens:
+        if each.used_at is None:
+            each.used_at = now
+    row.totp_sealed = None
     session.flush()
     audit.append(session, actor=user.username, action="account.setup_complete", target=user.username, now=now)
     return user

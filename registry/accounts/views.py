@@ -4,7 +4,11 @@ account is created (with its setup link), enabled, disabled or reset."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import threading
+from typing import cast
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -17,25 +21,29 @@ from registry.accounts.auth import (
     ALL_ROLES,
     actor_name,
     current_admin,
+    current_session,
     require_role,
     safe_next,
     sign_in,
     sign_out,
     signed_in,
+    timeouts,
 )
 from registry.accounts.models import AccountStatus, AdminRole, AdminUser
 from registry.audit import service as audit
 from registry.console.views import home
-from registry.errors import AuthenticationError, ValidationError
+from registry.errors import AuthenticationError, SignInThrottledError, ValidationError
 from registry.platform import forms
 from registry.platform.clock import now
 from registry.platform.config import base_url, master_key
 from registry.platform.console import admin as bp
 from registry.platform.console import done
 from registry.platform.db import db
-from registry.platform.i18n import STATUS_WORDS
+from registry.platform.i18n import STATUS_WORDS, translated
 from registry.platform.web import limiter
+from registry.sessions import service as server_sessions
 
+HASH_SLOTS = "chinhdanh.signin_hash_slots"
 LOGIN_RATE = "20 per minute"  # per IP, on top of the per-account lockout
 MAX_USERNAME_INPUT = 200
 MAX_CODE_INPUT = 32
@@ -45,9 +53,20 @@ def qr_markup(svg: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno's own SVG of a URI we built
 
 
+@bp.record_once
+def _make_hash_slots(state: BlueprintSetupState) -> None:
+    """This process's cap on concurrent password hashes (``SIGNIN_HASH_CONCURRENCY``),
+    made once with the app."""
+    state.app.extensions[HASH_SLOTS] = signin.hash_slots(state.app.config["SIGNIN_HASH_CONCURRENCY"])
+
+
+def _hash_slots() -> threading.BoundedSemaphore:
+    return cast(threading.BoundedSemaphore, current_app.extensions[HASH_SLOTS])
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_RATE, methods=["POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]] | str:
     nxt = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_admin() is not None:
@@ -64,10 +83,14 @@ def login() -> Response | tuple[str, int] | str:
             forms.field("code", MAX_CODE_INPUT),
             now=now(),
             client=request.remote_addr or "",
+            slots=_hash_slots(),
         )
-    except AuthenticationError:
-        session.commit()  # the failure count and its audit entry are what makes lockout work
-        return render_template("admin/login.html", next=nxt, error=True, username=username[:64]), 401
+    except AuthenticationError as exc:
+        session.commit()  # the failure count and its audit entry are what makes throttling work
+        error = translated(exc) if isinstance(exc, SignInThrottledError) else True
+        body = render_template("admin/login.html", next=nxt, error=error, username=username[:64])
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        return body, exc.status, headers
     session.commit()
     sign_in(user)
     return redirect(nxt or home())
@@ -87,11 +110,16 @@ def logout() -> Response:
 @bp.route("/setup/<token>", methods=["GET", "POST"])
 @limiter.limit(LOGIN_RATE, methods=["POST"])
 def setup(token: str) -> Response | tuple[str, int] | str:
+    """The one-time setup link. Its first visit makes and shows the authenticator
+    secret (QR code and text); later visits do not show it again."""
     session = db()
     user = accounts.setup_account_for(session, token, now=now())
-    uri = accounts.otpauth_uri(master_key(), user)
+    secret = None
     error = None
-    if request.method == "POST":
+    if request.method == "GET":
+        secret = accounts.reveal_setup_secret(session, master_key(), token, now=now())
+        session.commit()
+    else:
         password = forms.field("password", accounts.MAX_PASSWORD)
         if password != forms.field("password2", accounts.MAX_PASSWORD):
             error = _("The two passwords differ.")
@@ -110,8 +138,8 @@ def setup(token: str) -> Response | tuple[str, int] | str:
     body = render_template(
         "admin/setup.html",
         user=user,
-        qr_svg=qr_markup(qr.svg(uri)),
-        secret=accounts.totp_secret(master_key(), user),
+        qr_svg=qr_markup(qr.svg(accounts.otpauth_uri_for(user.username, secret))) if secret else None,
+        secret=secret,
         error=error,
         min_password=accounts.MIN_PASSWORD,
     )
@@ -133,7 +161,43 @@ def _setup_error(exc: ValidationError) -> str:
 @bp.get("/account")
 @require_role(*ALL_ROLES)
 def my_account() -> str:
-    return render_template("admin/account.html")
+    user = signed_in()
+    return render_template(
+        "admin/account.html",
+        open_sessions=server_sessions.open_sessions(db(), user, now=now(), timeouts=timeouts()),
+        this_session=current_session(),
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@require_role(*ALL_ROLES)
+def end_session(session_id: int) -> Response:
+    """Sign out one of one's own sessions (another device, or this one)."""
+    user = signed_in()
+    row = server_sessions.get_own(db(), user, session_id)
+    if row is None:
+        abort(404)
+    this = current_session()
+    if this is not None and row.id == this.id:
+        return logout()
+    server_sessions.end(db(), row, now())
+    details = {"session": row.id, "address": row.address}
+    audit.append(db(), actor=user.username, action="auth.session_end", target=user.username, details=details, now=now())
+    return done(_("That session has ended."), "admin.my_account")
+
+
+@bp.post("/account/sign-out-others")
+@require_role(*ALL_ROLES)
+def sign_out_others() -> Response:
+    """End every other session of one's account; this one stays."""
+    user = signed_in()
+    this = current_session()
+    ended = server_sessions.end_others(db(), user, this.id if this is not None else None, now())
+    details = {"ended": ended}
+    audit.append(
+        db(), actor=user.username, action="auth.sign_out_others", target=user.username, details=details, now=now()
+    )
+    return done(_("Every other session of your account has ended."), "admin.my_account")
 
 
 @bp.post("/account/sign-out-everywhere")

@@ -8,9 +8,12 @@ from typing import Any
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from registry.accounts import signin
 from registry.accounts.auth import ADMINS, ALL_ROLES, ISSUERS, current_admin
 from registry.accounts.models import AdminRole
+from registry.platform.clock import now
 from registry.platform.console import admin as bp
+from registry.platform.db import db
 from registry.platform.i18n import STATUS_WORDS
 
 MenuEntry = tuple[str, Any, tuple[AdminRole, ...]]
@@ -51,8 +54,12 @@ def _admin_globals() -> dict[str, Any]:
         for endpoint, label, roles in NAV:
             if user.role in roles and endpoint in current_app.view_functions:
                 nav.append((url_for(endpoint), label, request.endpoint == endpoint))
+    locked = []
+    if user is not None and user.role is AdminRole.ADMIN:
+        locked = signin.locked_accounts(db(), now(), besides=user.id)
     return {
         "admin_user": user,
+        "locked_accounts": locked,
         "admin_nav": nav,
         "may_issue": user is not None and user.role in ISSUERS,
         "status_labels": STATUS_WORDS,

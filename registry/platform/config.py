@@ -38,6 +38,8 @@ ENV_KEYS = (
     "HSTS_SECONDS",
     "CENTRE_NEVER_DOES",
     "ADMIN_IDLE_TIMEOUT_S",
+    "ADMIN_ABSOLUTE_TIMEOUT_S",
+    "SIGNIN_HASH_CONCURRENCY",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
     "AUDIT_CHECKPOINT_EVERY",
@@ -59,8 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": None,
     "MAIL_SEND_AT_ONCE": True,  # a background thread sends each alert as it is queued
     "CHINHDANH_ENV": "development",
-    "HSTS_SECONDS": 0,
+    "HSTS_SECONDS": None,  # production: a year unless set (0 turns it off); elsewhere off
     "ADMIN_IDLE_TIMEOUT_S": 1800,  # a console left open signs out after 30 minutes
+    "ADMIN_ABSOLUTE_TIMEOUT_S": 12 * 3600,  # one working day, then sign in again
+    "SIGNIN_HASH_CONCURRENCY": 4,  # password hashes at once per process (64 MiB each); beyond: 503
     # evidence a client network may store per day (ten reports with full photos), and in all
     "EVIDENCE_QUOTA_PER_ADDRESS_MB": 100,
     "EVIDENCE_QUOTA_TOTAL_MB": 10 * 1024,
@@ -79,11 +83,15 @@ INT_KEYS = {
     "CHINHDANH_TRUSTED_PROXIES",
     "HSTS_SECONDS",
     "ADMIN_IDLE_TIMEOUT_S",
+    "ADMIN_ABSOLUTE_TIMEOUT_S",
+    "SIGNIN_HASH_CONCURRENCY",
     "EVIDENCE_QUOTA_PER_ADDRESS_MB",
     "EVIDENCE_QUOTA_TOTAL_MB",
     "AUDIT_CHECKPOINT_EVERY",
 }
 PRODUCTION_REQUIRED = ("CHINHDANH_MASTER_KEY", "SECRET_KEY", "DATABASE_URL")
+MIN_SECRET_KEY_BYTES = 32
+PRODUCTION_HSTS_SECONDS = 365 * 24 * 3600
 MASTER_KEY = "chinhdanh.master_key"
 SMTP_SERVER = "chinhdanh.smtp_server"
 MASTER_KEY_FILE = "CHINHDANH_MASTER_KEY_FILE"  # set when the master key is the embedded default's file
@@ -140,23 +148,18 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config.update(overrides)
     for key in BOOL_KEYS:
         app.config[key] = _as_bool(app.config[key])
+    if app.config.get("HSTS_SECONDS") in (None, ""):
+        production = app.config["CHINHDANH_ENV"] == "production"
+        app.config["HSTS_SECONDS"] = PRODUCTION_HSTS_SECONDS if production else 0
     for key in INT_KEYS:
         try:
             app.config[key] = int(app.config[key])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{key} must be a whole number") from exc
     if app.config["CHINHDANH_ENV"] == "production":
-        explicit = {**env, **(overrides or {})}
-        missing = [k for k in PRODUCTION_REQUIRED if not explicit.get(k)]
-        if missing:
-            raise ConfigError(
-                "CHINHDANH_ENV=production needs explicit "
-                + ", ".join(missing)
-                + ": refusing to start with generated secrets or the embedded database"
-            )
-        app.config["SESSION_COOKIE_SECURE"] = True
+        _check_production(app, {**env, **(overrides or {})})
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    private_folder(instance)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'chinhdanh.sqlite3'}"
     if not app.config.get("SECRET_KEY"):
@@ -178,6 +181,40 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.extensions[MASTER_KEY] = MasterKey.from_b64(app.config["CHINHDANH_MASTER_KEY"])
     except KeysError as exc:
         raise ConfigError(f"CHINHDANH_MASTER_KEY: {exc}") from exc
+
+
+def _check_production(app: Flask, explicit: Mapping[str, Any]) -> None:
+    """Refuse a production configuration that would be unsafe to serve; raise
+    ConfigError naming every problem."""
+    problems = []
+    missing = [k for k in PRODUCTION_REQUIRED if not explicit.get(k)]
+    if missing:
+        problems.append(
+            "needs explicit "
+            + ", ".join(missing)
+            + ": refusing to start with generated secrets or the embedded database"
+        )
+    secret = app.config.get("SECRET_KEY") or ""
+    size = len(secret.encode() if isinstance(secret, str) else secret)
+    if explicit.get("SECRET_KEY") and size < MIN_SECRET_KEY_BYTES:
+        problems.append(f"SECRET_KEY has {size} bytes; it must have at least {MIN_SECRET_KEY_BYTES} (random)")
+    if not str(app.config.get("PUBLIC_BASE_URL") or "").lower().startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must start with https:// (it goes into every QR code)")
+    webhook = app.config.get("WEBHOOK_URL")
+    if webhook and not str(webhook).lower().startswith("https://"):
+        problems.append("WEBHOOK_URL must start with https:// (reports' personal data travel in it)")
+    if problems:
+        raise ConfigError("CHINHDANH_ENV=production " + "; ".join(problems))
+    app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["SESSION_COOKIE_NAME"] = "__Host-session"  # Flask's: Secure, Path=/, no Domain
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` (mode 0700: it holds the database, keys and evidence), or
+    take group and other access away from an existing one."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o700)
 
 
 def master_key() -> MasterKey:

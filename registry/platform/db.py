@@ -4,11 +4,14 @@ the one session of each request, opened on first use and closed at teardown."""
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     than fail; foreign keys are enforced. PostgreSQL gets a bounded pool.
     """
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -57,6 +61,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if "connect_timeout" not in url:
         kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
     return create_engine(url, **kwargs)
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite file of ``url`` readable by its owner only (0600) before
+    SQLite does (it would follow the umask, often 0644), and take group and other
+    access away from an existing one and its ``-wal`` and ``-shm`` files (SQLite
+    gives those the database file's mode when it creates them)."""
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists() and stat.S_IMODE(each.stat().st_mode) & 0o077:
+            os.chmod(each, 0o600)
 
 
 def make_read_engine(engine: Engine) -> Engine:

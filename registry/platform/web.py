@@ -4,6 +4,7 @@ session cookie, security headers, proxies, the template filters."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -38,21 +41,29 @@ csrf = CSRFProtect()
 babel = Babel()
 
 
+def language_of(lang: str | None) -> str:
+    """The page language that a requested ``lang`` stands for."""
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def select_locale() -> str:
     if not has_request_context():
         return DEFAULT_LANGUAGE  # CLI renders (cards, letters) and messages are in Vietnamese
-    lang = request.args.get("lang") or request.form.get("lang") or request.cookies.get("lang")
-    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return language_of(request.args.get("lang") or request.form.get("lang") or request.cookies.get("lang"))
+
+
+@lru_cache(maxsize=256)  # browsers send a handful of distinct Accept headers
+def prefers_json(accept_header: str | None) -> bool:
+    """Whether an ``Accept`` header asks for JSON rather than HTML."""
+    accept = parse_accept_header(accept_header, MIMEAccept)
+    best = accept.best_match(["text/html", "application/json"])
+    return best == "application/json" and accept["application/json"] > accept["text/html"]
 
 
 def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path.startswith("/.well-known/"):
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return (
-        best == "application/json"
-        and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
-    )
+    return prefers_json(request.headers.get("Accept"))
 
 
 def public_cache(response: Response, seconds: int) -> Response:

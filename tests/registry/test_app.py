@@ -52,6 +52,7 @@ def test_production_sets_secure_cookies(tmp_path, monkeypatch):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}",
         "CHINHDANH_ENV": "production",
         "HSTS_SECONDS": "31536000",
+        "PUBLIC_BASE_URL": "https://xacminh.example.vn",
     }.items():
         monkeypatch.setenv(name, value)
     application = create_app({"INSTANCE_PATH": str(tmp_path / "inst")})

@@ -28,9 +28,11 @@ def audit_actions(session: Any) -> list[tuple[str, str, dict[str, Any]]]:
     return [(e.action, e.target, e.details) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
 
 
-def login(session: Any, master: Any, username: str, password: str, code: str, at: datetime = NOW) -> AdminUser:
+def login(
+    session: Any, master: Any, username: str, password: str, code: str, at: datetime = NOW, client: str = "127.0.0.1"
+) -> AdminUser:
     try:
-        return signin.authenticate(session, master, username, password, code, now=at, client="127.0.0.1")
+        return signin.authenticate(session, master, username, password, code, now=at, client=client)
     finally:
         session.commit()  # what the view does, success or not
 
@@ -115,56 +117,72 @@ def test_malformed_codes_refused(session, master, code):
     assert exc.value.code == "sign_in_failed"
 
 
-def _fail(session: Any, master: Any, username: str, kind: str, secret: str | None, at: datetime) -> Any:
+def _fail(
+    session: Any, master: Any, username: str, kind: str, secret: str | None, at: datetime, client: str = "127.0.0.1"
+) -> Any:
     if kind == "password":
         args = (username, "wrong password!!", code_at(secret, at) if secret else "000000")
     else:
         args = (username, PASSWORD, "000000" if secret is None or code_at(secret, at) != "000000" else "111111")
     with pytest.raises(AuthenticationError) as exc:
-        login(session, master, *args, at=at)
+        login(session, master, *args, at=at, client=client)
     return exc.value
 
 
+def source(i: int) -> str:
+    return f"198.51.{i // 200}.{i % 200 + 1}"
+
+
 @pytest.mark.parametrize("kind", ["password", "code"])
-def test_lockout_after_limit_then_release(session, master, kind):
+def test_account_lock_after_the_large_limit_then_release(session, master, kind):
     user, secret = make_admin(session, master)
     at = NOW
-    for _ in range(signin.MAX_FAILED_ATTEMPTS):
-        _fail(session, master, "admin-user", kind, secret, at)
+    for i in range(signin.ACCOUNT_LOCK_FAILURES - 1):
+        _fail(session, master, "admin-user", kind, secret, at, client=source(i))
         at += timedelta(seconds=31)
     session.refresh(user)
-    assert user.locked_until is not None
-    # the right password and a fresh code are refused while locked, with the same message
+    assert user.locked_until is None  # 49 failures from 49 addresses: not yet
+    later = at + timedelta(seconds=31)
+    assert login(session, master, "admin-user", PASSWORD, code_at(secret, later), at=later, client="203.0.113.9")
+    # the success reset the count: 49 more are needed again, then the 50th locks
+    for i in range(signin.ACCOUNT_LOCK_FAILURES):
+        at = later + timedelta(seconds=31 * (i + 1))
+        _fail(session, master, "admin-user", kind, secret, at, client=source(i))
+    session.refresh(user)
+    assert user.locked_until == at + signin.LOCKOUT
+    # the right password and a fresh code from a clean address are refused while locked
+    at += timedelta(seconds=31)
     with pytest.raises(AuthenticationError) as exc:
-        login(session, master, "admin-user", PASSWORD, code_at(secret, at), at=at)
+        login(session, master, "admin-user", PASSWORD, code_at(secret, at), at=at, client="203.0.113.9")
     assert exc.value.message == signin.SIGN_IN_FAILED
     assert audit_actions(session)[-1][2]["reason"] == "locked"
-    later = user.locked_until + timedelta(seconds=1)
-    assert login(session, master, "admin-user", PASSWORD, code_at(secret, later), at=later).id == user.id
+    assert user.locked_until is not None
+    after = user.locked_until + timedelta(seconds=1)
+    assert login(session, master, "admin-user", PASSWORD, code_at(secret, after), at=after, client="203.0.113.9")
 
 
 def test_failures_outside_the_window_do_not_add_up(session, master):
     user, secret = make_admin(session, master)
     at = NOW
-    for _ in range(signin.MAX_FAILED_ATTEMPTS - 1):
-        _fail(session, master, "admin-user", "password", secret, at)
-    at += signin.FAILURE_WINDOW + timedelta(seconds=1)
-    _fail(session, master, "admin-user", "password", secret, at)
+    for i in range(signin.ACCOUNT_LOCK_FAILURES - 1):
+        _fail(session, master, "admin-user", "password", secret, at, client=source(i))
+    at += signin.ACCOUNT_WINDOW + timedelta(seconds=1)
+    _fail(session, master, "admin-user", "password", secret, at, client=source(999))
     session.refresh(user)
-    assert user.locked_until is None
-    assert login(session, master, "admin-user", PASSWORD, code_at(secret, at), at=at)
+    assert user.locked_until is None and user.failed_attempts == 1
 
 
 def test_success_resets_the_count(session, master):
     user, secret = make_admin(session, master)
-    for i in range(signin.MAX_FAILED_ATTEMPTS - 1):
+    for i in range(4):
         _fail(session, master, "admin-user", "password", secret, NOW + timedelta(seconds=i))
     login(session, master, "admin-user", PASSWORD, code_at(secret, NOW))
     session.refresh(user)
     assert user.failed_attempts == 0
-    _fail(session, master, "admin-user", "password", secret, NOW + timedelta(seconds=40))
-    session.refresh(user)
-    assert user.locked_until is None
+    # the source's count is cleared too: four more failures still leave it free
+    for i in range(4):
+        _fail(session, master, "admin-user", "password", secret, NOW + timedelta(seconds=40 + i))
+    assert login(session, master, "admin-user", PASSWORD, code_at(secret, NOW, 2), at=NOW + timedelta(seconds=60))
 
 
 @pytest.mark.parametrize("status", [AccountStatus.DISABLED, AccountStatus.PENDING])
@@ -197,12 +215,18 @@ def test_setup_link_flow(session, master):
     session.commit()
     assert user.status is AccountStatus.PENDING and user.password_hash is None
     assert token not in json.dumps([r.token_hash for r in user.setup_tokens])
-    secret = accounts.totp_secret(master, user)
+    created_with = accounts.totp_secret(master, user)
+    secret = accounts.reveal_setup_secret(session, master, token, now=NOW)
+    assert secret is not None and secret != created_with
+    assert accounts.reveal_setup_secret(session, master, token, now=NOW) is None  # shown once
     with pytest.raises(ValidationError) as exc:
         accounts.complete_setup(session, master, token, password=PASSWORD, code="000000", now=NOW)
     assert exc.value.field == "code"
+    with pytest.raises(ValidationError):  # the secret made at creation is not the one enrolled
+        accounts.complete_setup(session, master, token, password=PASSWORD, code=code_at(created_with, NOW), now=NOW)
     accounts.complete_setup(session, master, token, password=PASSWORD, code=code_at(secret, NOW), now=NOW)
     session.commit()
+    assert accounts.totp_secret(master, user) == secret
     assert accounts.get_account(session, "newbie").status is AccountStatus.ACTIVE
     with pytest.raises(SetupLinkError):
         accounts.setup_account_for(session, token, now=NOW)
@@ -339,8 +363,8 @@ def test_failures_on_several_instances_add_up(app, session, master):
         for s in instances:
             accounts.find_account(s, "admin-user")
             s.commit()
-        for i in range(signin.MAX_FAILED_ATTEMPTS):
-            _fail(instances[i % 2], master, "admin-user", "password", secret, NOW + timedelta(seconds=i))
+        for i in range(signin.ACCOUNT_LOCK_FAILURES):
+            _fail(instances[i % 2], master, "admin-user", "password", secret, NOW + timedelta(seconds=i), source(i))
     finally:
         for s in instances:
             s.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW, app_config, migrate
+from conftest import NOW, ROOT, app_config, migrate
 from flask import Flask
 from helpers_admin import Sample, cheap_argon2, sample_data  # noqa: F401 - cheap_argon2 is a fixture
 from sqlalchemy import make_url, select, text
@@ -28,6 +28,21 @@ from registry.platform.db import dispose_engines, make_engine
 from verify.reports import triage
 from verify.reports.intake import report_json
 from verify.reports.models import ReportFile, ReportStatus
+
+
+def _before_evidence_in_db() -> str:
+    """The revision just before evidence moved into the database (h14e_0011)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    down = ScriptDirectory.from_config(cfg).get_revision("h14e_0011_evidence_in_db").down_revision
+    assert isinstance(down, str)
+    return down
+
+
+BEFORE_EVIDENCE = _before_evidence_in_db()
 
 PG = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
@@ -174,10 +189,10 @@ def test_backup_refuses_a_database_not_at_this_programs_schema(tmp_path: Path) -
     app = create_app(app_config(url, tmp_path / "instance"))
     try:
         runner = app.test_cli_runner()
-        assert runner.invoke(args=["db", "upgrade", "0010_evidence_quota"]).exit_code == 0
+        assert runner.invoke(args=["db", "upgrade", BEFORE_EVIDENCE]).exit_code == 0
         result = runner.invoke(args=["backup", str(tmp_path / "b.backup")])
         assert result.exit_code == 2
-        assert "the database's schema is at 0010_evidence_quota, this program's at h14e_0011" in result.output
+        assert f"the database's schema is at {BEFORE_EVIDENCE}, this program's at h14e_0011" in result.output
         assert "run flask --app app db upgrade first" in result.output
     finally:
         dispose_engines(app)
@@ -191,7 +206,7 @@ def test_a_backup_of_an_older_schema_is_restored_then_migrated(source: tuple[Fla
     path = tmp_path / "b.backup"
     _backup(app, path)
     lines = gzip.decompress(path.read_bytes()).splitlines()
-    header = json.loads(lines[0]) | {"revision": ["0010_evidence_quota"]}
+    header = json.loads(lines[0]) | {"revision": [BEFORE_EVIDENCE]}
     start = lines.index(b'{"table":"evidence_blobs","columns":["file_id","data"]}')
     end = next(i for i in range(start, len(lines)) if lines[i].startswith(b'{"end":"evidence_blobs"'))
     old = [json.dumps(header).encode(), *lines[1:start], *lines[end + 1 :]]

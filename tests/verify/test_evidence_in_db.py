@@ -24,6 +24,21 @@ from verify.reports import triage
 from verify.reports.models import ReportFile
 
 
+def _before_evidence_in_db() -> str:
+    """The revision just before evidence moved into the database (h14e_0011)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    down = ScriptDirectory.from_config(cfg).get_revision("h14e_0011_evidence_in_db").down_revision
+    assert isinstance(down, str)
+    return down
+
+
+BEFORE_EVIDENCE = _before_evidence_in_db()
+
+
 def _alembic(url: str, *x: str) -> Any:
     from alembic.config import Config
 
@@ -75,7 +90,7 @@ def test_migration_moves_files_from_the_folder_idempotently(tmp_path: Path) -> N
         dispose_engines(app)
     # back to the schema of 0010, with the files where 0010 kept them: one is lost,
     # one damaged on disk
-    command.downgrade(_alembic(url), "0010_evidence_quota")
+    command.downgrade(_alembic(url), BEFORE_EVIDENCE)
     folder = instance / "evidence"
     folder.mkdir(parents=True)
     (folder / names[0]).write_bytes(files[0][0])
@@ -110,7 +125,7 @@ def test_migration_reports_missing_files_without_failing(tmp_path: Path, capfd: 
         ref = _post(app.test_client(), [(png(), "a.png")])
     finally:
         dispose_engines(app)
-    command.downgrade(_alembic(url), "0010_evidence_quota")
+    command.downgrade(_alembic(url), BEFORE_EVIDENCE)
     capfd.readouterr()
     command.upgrade(_alembic(url, f"evidence={instance / 'evidence'}"), "heads")
     err = capfd.readouterr().err

@@ -87,6 +87,7 @@ def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
         "filename": "site.css",
         "warning_id": "1",
         "receipt": sample.token,  # not a receipt: the refusal page
+        "session_id": "999999",
     }
     url = rule.rule
     for arg in rule.arguments:

@@ -59,6 +59,15 @@ def _bound_request(limit: int) -> None:
     request.max_form_parts = MAX_FORM_PARTS
 
 
+@bp.url_value_preprocessor
+def _report_form_limits(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """The report form's body and part limits, set before anything reads the body:
+    URL value preprocessors run before every before_request hook, and CSRFProtect
+    parses the form in one (with the app's looser limits, were these not set)."""
+    if endpoint == f"{bp.name}.report_form" and request.method == "POST":
+        _bound_request(MAX_REPORT_REQUEST)
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRMATION_SALT)
 

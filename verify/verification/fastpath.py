@@ -45,12 +45,11 @@ PARAMS = frozenset({"token", "agency", "expect"})
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
-    """``token``, ``agency`` and ``expect`` as the Flask view reads them (the first
-    value of each), or None when the request is not the plain case."""
-    if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH:
-        return None
-    if environ.get("HTTP_COOKIE") or environ.get("CONTENT_TYPE"):
+def plain_query(environ: dict[str, Any], names: frozenset[str]) -> dict[str, str] | None:
+    """The query parameters of a GET with no body, the first value of each as Flask
+    reads them, when all are among ``names`` and ``expect`` (if given) is one the
+    views accept; None otherwise (Flask answers)."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("CONTENT_TYPE"):
         return None
     if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
         return None
@@ -59,13 +58,23 @@ def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
         return None
     params: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"):
-        if name not in PARAMS:
+        if name not in names:
             return None
         params.setdefault(name, value)
-    expect = expect_value(params.get("expect", ""))
-    if expect is None or len(params.get("token", "")) > MAX_TOKEN_FIELD:
-        return None  # the view's 400 and 413
-    params["expect"] = expect
+    if expect_value(params.get("expect", "")) is None:
+        return None  # the views' 400
+    return params
+
+
+def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
+    """``token``, ``agency`` and ``expect`` as the Flask view reads them (the first
+    value of each), or None when the request is not the plain case."""
+    if environ.get("PATH_INFO") != PATH or environ.get("HTTP_COOKIE"):
+        return None
+    params = plain_query(environ, PARAMS)
+    if params is None or len(params.get("token", "")) > MAX_TOKEN_FIELD:
+        return None  # the view's 413
+    params["expect"] = expect_value(params.get("expect", "")) or ""
     return params
 
 

@@ -31,6 +31,7 @@ from verify.warnings.service import WarningRef, warnings_naming_staff
 bp = Blueprint("verify", __name__)
 
 OWN_ORIGIN = "chinhdanh.own_origin"
+TEMPLATE = "verify/verdict.html"  # the scan page (also rendered by verify.verification.page)
 MAX_STAFF_CODE = 32
 NEVER_DOES = (
     _l("The Centre never asks for money, fees or transfers to write or publish an article."),
@@ -105,7 +106,7 @@ def verdict_page_body(result: Result, *, receipt_token: str | None = None) -> st
     """The verdict page; it offers the receipt's PDF of ``receipt_token`` (the token
     as presented; the parsed token when not given)."""
     return render_template(
-        "verify/verdict.html",
+        TEMPLATE,
         result=result,
         data=result_json(result),
         ok=result.verdict is Verdict.VALID,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from keys.contract import VN_TZ
@@ -220,28 +220,37 @@ def last_change(session: Session) -> datetime | None:
     return max(moments) if moments else None
 
 
-def _refs(session: Session, query: Select[PublicWarning]) -> tuple[WarningRef, ...]:
-    rows = session.scalars(query.order_by(PublicWarning.published_at.desc(), PublicWarning.id.desc()))
-    return tuple(WarningRef(w.id, w.published_at) for w in rows)
+def _public_refs(*conditions: ColumnElement[bool]) -> Select[int, datetime]:
+    """Which public warnings meet ``conditions``, newest first: their ids and dates."""
+    return (
+        select(PublicWarning.id, PublicWarning.published_at)
+        .join(Report, Report.id == PublicWarning.report_id)
+        .where(PublicWarning.withdrawn_at.is_(None), Report.status == ReportStatus.CONFIRMED, *conditions)
+        .order_by(PublicWarning.published_at.desc(), PublicWarning.id.desc())
+    )
 
 
-def warnings_naming(session: Session, kind: IdentifierKind, value: str) -> tuple[WarningRef, ...]:
+def _refs(db: Session | Connection, query: Select[int, datetime]) -> tuple[WarningRef, ...]:
+    return tuple(WarningRef(row.id, row.published_at) for row in db.execute(query))
+
+
+def warnings_naming(db: Session | Connection, kind: IdentifierKind, value: str) -> tuple[WarningRef, ...]:
     """Public warnings whose report names the identifier (in its normal form)."""
     named = select(ReportIdentifier.report_id).where(ReportIdentifier.kind == kind, ReportIdentifier.value == value)
-    return _refs(session, _public().where(PublicWarning.report_id.in_(named)))
+    return _refs(db, _public_refs(PublicWarning.report_id.in_(named)))
 
 
 def warnings_naming_staff(
-    session: Session, code: str, *, phone: str | None = None, email: str | None = None
+    db: Session | Connection, code: str, *, phone: str | None = None, email: str | None = None
 ) -> tuple[WarningRef, ...]:
     """Public warnings whose report names this staff code (as claimed by the
-    impostor), or the staff member's own phone or email (E.164, case-folded)."""
+    impostor), or the staff member's own phone or email (E.164, case-folded). Runs on
+    a session or on a connection (the scan page's fast path)."""
     conditions = [PublicWarning.staff_code == code.upper()]
-    pairs = [(IdentifierKind.PHONE, phone), (IdentifierKind.EMAIL, email)]
-    for kind, value in pairs:
+    for kind, value in ((IdentifierKind.PHONE, phone), (IdentifierKind.EMAIL, email)):
         if value:
             named = select(ReportIdentifier.report_id).where(
                 ReportIdentifier.kind == kind, ReportIdentifier.value == value
             )
             conditions.append(PublicWarning.report_id.in_(named))
-    return _refs(session, _public().where(or_(*conditions)))
+    return _refs(db, _public_refs(or_(*conditions)))

@@ -1,0 +1,410 @@
+"""The scan page, GET /v/<token>, answered below Flask (verify/verification/fastpage.py)
+gives exactly what the Flask view gives: the same status, headers and bytes for
+every verdict, in both languages, with and without the officer's agency; every
+request outside the plain scan still goes to the view; and nothing of a verdict is
+kept between requests, so a revocation shows on the next scan from any process."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+from conftest import BASE_URL, NOW, add_person, app_config, issue
+from flask import Flask
+from helpers_admin import client_as
+from helpers_client import AGENCY, every_state
+from jinja2 import Environment
+from werkzeug.test import TestResponse
+
+from app import create_app
+from keys import service as key_service
+from keys.crypto import MasterKey
+from registry.accounts.models import AdminRole
+from registry.channels import service as channels
+from registry.credentials import service as credentials
+from registry.credentials.models import CredentialStatus
+from registry.demo.data import DEMO_CHANNELS
+from registry.platform.db import dispose_engines
+from registry.staff.models import StaffStatus
+from registry.staff.photos import set_photo
+from registry.staff.service import change_status, get_staff
+from verify.verification.fastpage import FastPage
+from verify.verification.page import folded_environment, jinja_gettext
+
+VIEW = "verify.verdict_page"
+VERDICT = re.compile(r'data-verdict="([a-z_]+)"')
+EN = {"Cookie": "lang=en"}
+EXPIRES = re.compile(r"Expires=[^;]*;")
+
+
+@pytest.fixture()
+def flask_only(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The same service on the same database with the fast paths switched off."""
+    other = create_app(app_config(database_url, tmp_path / "flask-only", VERIFY_FAST_PATH=False))
+    yield other
+    dispose_engines(other)
+
+
+def count_views(application: Flask) -> list[str]:
+    """The requests for the scan page that Flask's view answers in ``application``, from now."""
+    calls: list[str] = []
+    view = application.view_functions[VIEW]
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(VIEW)
+        return view(*args, **kwargs)
+
+    application.view_functions[VIEW] = counted
+    return calls
+
+
+@pytest.fixture()
+def page_views(app: Flask) -> list[str]:
+    return count_views(app)
+
+
+@pytest.fixture()
+def centre(session: Any) -> Any:
+    """The demo's official channels, which every answer but a valid one shows."""
+    for kind, value, label in DEMO_CHANNELS:
+        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
+    session.commit()
+    return session
+
+
+def exactly(resp: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, every header in order, and the body's bytes (a cookie's expiry date
+    taken out: it names the second of the answer)."""
+    headers = [(name, EXPIRES.sub("Expires=...;", value)) for name, value in resp.headers.items()]
+    return resp.status_code, headers, resp.get_data()
+
+
+def card(session: Any, master: MasterKey, code: str = "TTTT-001", **person: str) -> Any:
+    """A person and a card of theirs in force (id, token)."""
+    add_person(session, code=code, **person)
+    return issue(session, master, code, now=NOW)
+
+
+def verdict_of(resp: TestResponse) -> str:
+    found = VERDICT.search(resp.get_data(as_text=True))
+    assert found is not None, resp.get_data(as_text=True)[:300]
+    return found.group(1)
+
+
+def scan(client: Any, token: str, *, headers: dict[str, str] | None = None, **params: str) -> TestResponse:
+    query = f"?{urlencode(params)}" if params else ""
+    resp: TestResponse = client.get(f"/v/{quote(token, safe='')}{query}", headers=headers or {})
+    return resp
+
+
+def test_the_page_fast_path_sits_behind_the_api_one(app: Flask, flask_only: Flask) -> None:
+    assert isinstance(getattr(app.wsgi_app, "next", None), FastPage)
+    assert not isinstance(getattr(flask_only.wsgi_app, "next", None), FastPage)
+
+
+def test_every_verdict_gives_the_same_page_as_the_flask_view(
+    app: Flask,
+    flask_only: Flask,
+    centre: Any,
+    master: MasterKey,
+    signing_key: Any,
+    page_views: list[str],
+    fast_path_silent: None,
+) -> None:
+    cases = every_state(centre, master, BASE_URL, now=NOW)
+    set_photo(get_staff(centre, "TTTT-002"), b"\xff\xd8\xff\xe0 a photo", "image/jpeg")  # photo_url is set
+    centre.commit()
+    fast, slow = app.test_client(use_cookies=False), flask_only.test_client(use_cookies=False)
+    seen = set()
+    compared = 0
+    not_ascii = 0  # a path Flask must decode: the view answers
+    for name, case in cases.items():
+        if "/" in case.token:
+            continue  # a whole URL is no path segment: both 404 (below)
+        agencies = [{"agency": case.agency}] if case.agency else [{}, {"agency": AGENCY}, {"agency": "hanoi.gov.vn"}]
+        for params in agencies:
+            for headers in ({}, EN, {"Cookie": "lang=vi"}, {"Cookie": "lang=xx"}, {"Accept": "text/html,*/*"}):
+                got, want = (
+                    scan(fast, case.token, headers=headers, **params),
+                    scan(slow, case.token, **params, headers=headers),
+                )
+                assert exactly(got) == exactly(want), (name, params, headers)
+                assert got.status_code == 200
+                seen.add(verdict_of(got))
+                compared += 1
+                not_ascii += not case.token.isascii()
+        if not case.agency:
+            assert verdict_of(scan(fast, case.token)) == case.expected, name
+            not_ascii += not case.token.isascii()
+    assert not_ascii == 16  # "xin chào"
+    assert page_views == [VIEW] * not_ascii  # every other went below Flask
+    assert compared > 100
+    assert seen == {
+        "valid",
+        "suspended",
+        "revoked",
+        "expired",
+        "not_yet_valid",
+        "unknown_key",
+        "bad_signature",
+        "malformed",
+        "key_revoked",
+        "wrong_agency",
+    }
+
+
+def test_the_pages_words_are_those_of_each_language(
+    app: Flask, flask_only: Flask, centre: Any, master: MasterKey, signing_key: Any
+) -> None:
+    """The same bytes in Vietnamese and English, the Centre's contacts beside every
+    answer but ``valid``, the person's own beside ``valid`` only (issue 11)."""
+    cred = card(centre, master)
+    token = cred.token
+    fast, slow = app.test_client(use_cookies=False), flask_only.test_client(use_cookies=False)
+    vi, en = scan(fast, token), scan(fast, token, headers=EN)
+    assert exactly(vi) == exactly(scan(slow, token)) and exactly(en) == exactly(scan(slow, token, headers=EN))
+    assert '<html lang="vi">' in vi.get_data(as_text=True) and "HỢP LỆ" in vi.get_data(as_text=True)
+    assert '<html lang="en">' in en.get_data(as_text=True) and "VALID: an authorised" in en.get_data(as_text=True)
+    assert "duc.nv@tdkt.gov.vn" in vi.get_data(as_text=True)
+    assert "centre-contacts" not in vi.get_data(as_text=True)
+    credentials.change_status(centre, cred.id, CredentialStatus.SUSPENDED, actor="test", now=NOW)
+    centre.commit()
+    for headers in ({}, EN):
+        page = scan(fast, token, headers=headers)
+        assert exactly(page) == exactly(scan(slow, token, headers=headers))
+        text = page.get_data(as_text=True)
+        assert verdict_of(page) == "suspended"
+        assert "duc.nv@tdkt.gov.vn" not in text and "centre-contacts" in text
+
+
+def test_configured_never_does_lines_are_escaped_alike(
+    database_url: str, tmp_path: Path, session: Any, master: MasterKey, signing_key: Any
+) -> None:
+    lines = "Không bao giờ <b>thu tiền</b> & phí | Chỉ gọi \"số chính thức\" 'đây'"
+    token = card(session, master).token
+    made = [
+        create_app(app_config(database_url, tmp_path / f"i{fast}", VERIFY_FAST_PATH=fast, CENTRE_NEVER_DOES=lines))
+        for fast in (True, False)
+    ]
+    try:
+        fast, slow = (application.test_client(use_cookies=False) for application in made)
+        for headers in ({}, EN):
+            got = scan(fast, token, headers=headers)
+            assert exactly(got) == exactly(scan(slow, token, headers=headers))
+            assert "<li>Không bao giờ &lt;b&gt;thu tiền&lt;/b&gt; &amp; phí</li>" in got.get_data(as_text=True)
+    finally:
+        for application in made:
+            dispose_engines(application)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "view"),
+    [
+        ("/v/{token}?lang=en", {}, True),  # Flask sets the language cookie
+        ("/v/{token}?lang=vi", EN, True),
+        ("/v/{token}?utm_source=qr", {}, True),
+        ("/v/{token}?expect=bogus", {}, True),  # the view's 400
+        ("/v/{token}", {"Accept": "application/json"}, True),
+        ("/v/{token}", {"Accept": "application/*"}, True),
+        ("/v/{token}", {"Cookie": "session=abc"}, True),
+        ("/v/{token}", {"Cookie": "lang=en; other=1"}, True),
+        ("/v/{token}", {"Content-Type": "application/json"}, True),
+        ("/v/{token}/", {}, False),  # 404
+        ("/v/{token}/letter", {}, False),  # the letter's own view
+        ("/v/", {}, False),  # 404
+        ("/v/%C3%A0{token}", {}, True),  # not ASCII: Flask decodes the path
+    ],
+)
+def test_everything_but_a_plain_scan_goes_to_flask(
+    app: Flask,
+    flask_only: Flask,
+    session: Any,
+    master: MasterKey,
+    signing_key: Any,
+    page_views: list[str],
+    path: str,
+    headers: dict[str, str],
+    view: bool,
+) -> None:
+    token = card(session, master).token
+    url = path.format(token=token)
+    got = app.test_client(use_cookies=False).get(url, headers=headers)
+    want = flask_only.test_client(use_cookies=False).get(url, headers=headers)
+    assert exactly(got) == exactly(want)
+    assert page_views == ([VIEW] if view else [])
+
+
+def test_head_post_and_a_script_name_go_to_flask(
+    app: Flask, session: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    token = card(session, master).token
+    client = app.test_client(use_cookies=False)
+    assert client.head(f"/v/{token}").status_code == 200
+    assert client.post(f"/v/{token}").status_code == 405
+    mounted = client.get(f"/v/{token}", environ_overrides={"SCRIPT_NAME": "/xacminh"})
+    assert mounted.status_code == 200 and 'href="/xacminh/static/site.css"' in mounted.get_data(as_text=True)
+    assert page_views == [VIEW, VIEW]  # HEAD and the mounted GET; the POST matched no view
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"SERVER_NAME": "localhost"}, {"TRUSTED_HOSTS": ["localhost"]}, {"APPLICATION_ROOT": "/xm"}],
+)
+def test_a_configuration_binding_flask_to_a_host_leaves_scans_to_it(
+    app: Flask, database_url: str, tmp_path: Path, session: Any, master: MasterKey, signing_key: Any, config: Any
+) -> None:
+    """Flask checks the Host header (a 404, a 400) or links static files under the
+    root: the page fast path then stands aside."""
+    assert app.wsgi_app.next.serves is True  # type: ignore[attr-defined]
+    token = card(session, master).token
+    made = create_app(app_config(database_url, tmp_path / "bound", **config))
+    try:
+        assert made.wsgi_app.next.serves is False  # type: ignore[attr-defined]
+        calls = count_views(made)
+        assert scan(made.test_client(use_cookies=False), token).status_code == 200
+        assert calls == [VIEW]
+    finally:
+        dispose_engines(made)
+
+
+def test_a_failure_below_flask_is_answered_by_the_view(
+    app: Flask,
+    flask_only: Flask,
+    session: Any,
+    master: MasterKey,
+    signing_key: Any,
+    page_views: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = card(session, master).token
+    page = app.wsgi_app.next.page  # type: ignore[attr-defined]
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("a template that does not render")
+
+    monkeypatch.setattr(page, "render", broken)
+    got = scan(app.test_client(use_cookies=False), token)
+    assert exactly(got) == exactly(scan(flask_only.test_client(use_cookies=False), token))
+    assert page_views == [VIEW]
+    assert [r.getMessage() for r in caplog.records if r.name == "chinhdanh.fastpath"] == [
+        "scan page fast path failed (RuntimeError); answering through Flask"
+    ]
+
+
+def test_a_revocation_shows_on_the_next_scan_from_another_process(
+    app: Flask,
+    database_url: str,
+    tmp_path: Path,
+    centre: Any,
+    master: MasterKey,
+    signing_key: Any,
+    page_views: list[str],
+) -> None:
+    """Nothing of a verdict is kept: the console and the command line of another
+    instance change the registry, and the very next scan here says so."""
+    cred = card(centre, master)
+    token = cred.token
+    phone = app.test_client(use_cookies=False)
+    other = create_app(app_config(database_url, tmp_path / "other"))
+    try:
+        assert verdict_of(scan(phone, token)) == "valid"
+        console = client_as(other, centre, master, AdminRole.ADMIN)
+        done = console.post(
+            f"/admin/credentials/{cred.id}/status", data={"to": "suspended", "confirm": "yes", "reason": "x"}
+        )
+        assert done.status_code in (302, 303), done.get_data(as_text=True)[:300]
+        assert verdict_of(scan(phone, token)) == "suspended"
+        result = other.test_cli_runner().invoke(args=["credential", "reinstate", cred.id])
+        assert result.exit_code == 0, result.output
+        assert verdict_of(scan(phone, token)) == "valid"
+        result = other.test_cli_runner().invoke(args=["credential", "revoke", cred.id, "--reason", "mất thẻ"])
+        assert result.exit_code == 0, result.output
+        assert verdict_of(scan(phone, token)) == "revoked"
+    finally:
+        dispose_engines(other)
+    assert page_views == []
+
+
+def test_a_revoked_key_and_a_departure_show_at_once(
+    app: Flask, centre: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    token = card(centre, master).token
+    second = card(
+        centre, master, "TTTT-002", name="Trần Thị Minh Hằng", phone="0912 000 002", email="h@tdkt.gov.vn"
+    ).token
+    phone = app.test_client(use_cookies=False)
+    assert verdict_of(scan(phone, token)) == "valid" and verdict_of(scan(phone, second)) == "valid"
+    change_status(centre, "TTTT-002", StaffStatus.DEPARTED, actor="test", now=NOW)
+    centre.commit()
+    assert verdict_of(scan(phone, second)) == "revoked"
+    key_service.rotate_key(centre, master, now=NOW)
+    key_service.revoke_key(centre, signing_key.kid, now=NOW, reason="test: the key leaked")
+    centre.commit()
+    assert verdict_of(scan(phone, token)) == "key_revoked"  # the key's public part is cached; its state is read
+    assert page_views == []
+
+
+@pytest.mark.parametrize(
+    ("words", "catalog"),
+    [
+        ("Plain", "Chữ thường"),
+        ("A & B", "A & <b>B</b>"),  # the catalog's words are markup, as Jinja's i18n makes them
+        ("100%% sure", "chắc 100%%"),  # always %-formatted, even with no parameter
+        ("Missing %(name)s", "Thiếu %(name)s"),  # not folded: the call raises at render time
+    ],
+)
+def test_gettext_folded_at_compile_time_renders_as_the_call_does(words: str, catalog: str) -> None:
+    def ugettext(text: str) -> str:
+        return catalog if text == words else text
+
+    base = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    said = repr(words)
+    source = "<p>{{ _(" + said + ") }}|{{ gettext(" + said + ")|upper }}|{{ _(" + said + ", n=1) }}</p>"
+    folded = folded_environment(base, ugettext)
+    outputs = []
+    for env in (base, folded):
+        template = env.from_string(source)
+        try:
+            outputs.append(template.render(gettext=jinja_gettext(ugettext), _=jinja_gettext(ugettext)))
+        except KeyError as exc:
+            outputs.append(f"KeyError {exc}")
+    assert outputs[0] == outputs[1]
+    if "%(name)s" not in words:
+        assert "gettext" not in folded.compile(source, raw=True)  # no call left to make
+
+
+def test_a_card_named_by_a_public_warning_gives_the_same_page_below_flask(
+    app: Flask, flask_only: Flask, centre: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    """The warning's link (issue 15) and the receipt's, as the Flask view gives them."""
+    from verify.reports.models import ReportStatus
+    from verify.reports.triage import triage
+    from verify.warnings.service import publish
+
+    token = card(centre, master, code="TTTT-009", phone="0903 333 444").token
+    client = app.test_client(use_cookies=False)
+    report = {
+        "channel": "phone",
+        "staff_code": "TTTT-009",
+        "request_text": "Đề nghị chuyển phí đăng bài.",
+        "reporter_agency": AGENCY,
+        "reporter_contact": "Trần Văn B, 0243 111 222",
+    }
+    ref = client.post("/api/v1/reports", json=report).get_json()["reference"]
+    triage(centre, ref, ReportStatus.REVIEWING, note=None, actor="test", now=NOW)
+    triage(centre, ref, ReportStatus.CONFIRMED, note="Đã xác minh", actor="test", now=NOW)
+    publish(centre, ref, text="Không chuyển tiền.", actor="test", now=NOW)
+    centre.commit()
+    slow = flask_only.test_client(use_cookies=False)
+    for params in ({}, {"agency": AGENCY, "expect": "credential"}):
+        for headers in ({}, EN):
+            got, want = scan(client, token, headers=headers, **params), scan(slow, token, headers=headers, **params)
+            assert exactly(got) == exactly(want), (params, headers)
+            body = got.get_data(as_text=True)
+            assert 'data-public-warnings="1"' in body and 'id="receipt-pdf"' in body
+    assert page_views == []  # every one below Flask
