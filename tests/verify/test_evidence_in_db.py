@@ -133,7 +133,8 @@ def test_migration_reports_missing_files_without_failing(tmp_path: Path, capfd: 
     engine = make_engine(url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM evidence_blobs")).scalar() == 0
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "h14e_0011_evidence_in_db"
+        head = "h13r_0011_offline_root"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     engine.dispose()
     app = create_app(app_config(url, instance))
     try:
