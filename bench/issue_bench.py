@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from keys import root as key_root  # noqa: E402
 from keys import service as key_service  # noqa: E402
 from keys.contract import verification_url  # noqa: E402
-from keys.models import KeyPurpose  # noqa: E402
 from registry import qr  # noqa: E402
 from registry.credentials import service as credentials  # noqa: E402
 from registry.platform.clock import now  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> None:
         session = app.extensions["chinhdanh.sessionmaker"]()
         if not key_service.list_keys(session):
             key_service.generate_key(session, master_key(), now=now())
-            key_service.generate_key(session, master_key(), now=now(), purpose=KeyPurpose.ROOT)
+            key_root.new_root(session, now=now())  # its private key is not needed here: dropped
         run = int(time.time())
         codes = [f"B{run % 100000:05d}-{i:05d}" for i in range(args.count)]
         for code in codes:

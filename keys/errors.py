@@ -145,3 +145,21 @@ class KeyStateError(KeysError, InvalidTransition, code="invalid_key_transition")
 class MasterKeyError(KeysError, code="master_key_error", status=500):
     """The master key is missing, malformed, or does not open a stored key: a fault
     of the server's configuration, which only its operator may be told of."""
+
+
+class RootFileError(KeysError, Invalid, code="root_file"):
+    """The root file cannot be written (it exists) or read, or is not an Ed25519
+    private key in PEM, or the root is not where the command expects it."""
+
+
+class RootMismatchError(KeysError, Conflict, code="root_mismatch"):
+    """The root file holds another key than the active root."""
+
+
+class KeySetDaysError(KeysError, Invalid):
+    """A key set's validity out of range."""
+
+
+class NoKeySetError(KeysError, code="no_keyset", status=503):
+    """No key set is signed by the active root yet: ``keys root sign`` has not run.
+    The service is unavailable for offline verifiers, and says why."""

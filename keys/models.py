@@ -1,11 +1,12 @@
-"""The signing-key table: public JWK in clear, private key sealed under the master key."""
+"""The signing-key table (public JWK in clear, a signing key's private key sealed under
+the master key; a root key's never stored) and the signed key-set documents."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keys.orm import Base, UTCDateTime, str_enum, utcnow
@@ -38,10 +39,27 @@ class SigningKey(Base):
     purpose: Mapped[KeyPurpose] = mapped_column(str_enum(KeyPurpose))
     state: Mapped[KeyState] = mapped_column(str_enum(KeyState))
     public_jwk: Mapped[dict[str, str]] = mapped_column(JSON)
-    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # None for a root key: its private key lives offline, in the operator's file
+    private_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     # the latest expiry of anything this key signed: a retired key is published until then
     last_expiry: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignedKeySet(Base):
+    """A key-set document as ``keys root sign`` signed it, served as it is. ``version``
+    grows by one per signature; the newest is the one served."""
+
+    __tablename__ = "signed_keysets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    root_kid: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(Text)
+    # {kid: state} of the signing keys it lists: the served set is stale when these differ
+    key_states: Mapped[dict[str, str]] = mapped_column(JSON)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,5 +1,5 @@
-"""Key lifecycle and signing: generate, rotate, revoke, list; JWKS and the key-set
-document signed by the root key.
+"""Key lifecycle and signing: generate, rotate, revoke, list; the JWKS. The root and
+the key-set document it signs are ``keys.root``: no root private key comes here.
 
 Every function takes the SQLAlchemy session first and never commits; the caller owns
 the unit of work. Private keys are opened with the master key only to sign.
@@ -8,7 +8,7 @@ the unit of work. Private keys are opened with the master key only to sign.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys import jose
-from keys.contract import KEYSET_TYP
 from keys.crypto import MasterKey
 from keys.errors import (
     ActiveKeyExistsError,
@@ -27,14 +26,12 @@ from keys.errors import (
 )
 from keys.models import KEY_TRANSITIONS, KeyPurpose, KeyState, SigningKey
 
-KEYSET_TTL = timedelta(days=7)  # offline verifiers refresh the key set at least weekly
-
 _private_cache: dict[str, OKPKey] = {}
 _public_cache: dict[str, OKPKey] = {}
 _cache_lock = threading.Lock()
 
 
-def _aad(kid: str) -> bytes:
+def sealing_aad(kid: str) -> bytes:
     return b"chinhdanh:signing-key:" + kid.encode()
 
 
@@ -48,7 +45,7 @@ def _new_key(session: Session, master: MasterKey, purpose: KeyPurpose, now: date
         purpose=purpose,
         state=KeyState.ACTIVE,
         public_jwk=public_jwk,
-        private_key_sealed=master.seal(raw_private, _aad(kid)),
+        private_key_sealed=master.seal(raw_private, sealing_aad(kid)),
         created_at=now,
     )
     session.add(key)
@@ -56,7 +53,7 @@ def _new_key(session: Session, master: MasterKey, purpose: KeyPurpose, now: date
     return key
 
 
-def _active(session: Session, purpose: KeyPurpose) -> SigningKey | None:
+def find_active(session: Session, purpose: KeyPurpose) -> SigningKey | None:
     return session.scalars(
         select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.state == KeyState.ACTIVE)
     ).first()
@@ -64,7 +61,7 @@ def _active(session: Session, purpose: KeyPurpose) -> SigningKey | None:
 
 def active_key(session: Session, purpose: KeyPurpose = KeyPurpose.SIGNING) -> SigningKey:
     """The key that signs now; raise NoActiveKeyError if there is none."""
-    key = _active(session, purpose)
+    key = find_active(session, purpose)
     if key is None:
         if purpose is KeyPurpose.ROOT:
             raise NoActiveKeyError("no active root key: run `keys root generate`", code="no_root_key")
@@ -72,24 +69,22 @@ def active_key(session: Session, purpose: KeyPurpose = KeyPurpose.SIGNING) -> Si
     return key
 
 
-def generate_key(
-    session: Session, master: MasterKey, *, now: datetime, purpose: KeyPurpose = KeyPurpose.SIGNING
-) -> SigningKey:
-    """Create the first active key of ``purpose``; raise ActiveKeyExistsError if one
-    is active already (replacing it is ``rotate_key``)."""
-    if _active(session, purpose) is not None:
+def generate_key(session: Session, master: MasterKey, *, now: datetime) -> SigningKey:
+    """Create the first active signing key; raise ActiveKeyExistsError if one is
+    active already (replacing it is ``rotate_key``). The root is ``keys.root``'s."""
+    purpose = KeyPurpose.SIGNING
+    if find_active(session, purpose) is not None:
         raise ActiveKeyExistsError(
             "an active {purpose} key exists; rotate it instead", params={"purpose": purpose.value}
         )
     return _new_key(session, master, purpose, now)
 
 
-def rotate_key(
-    session: Session, master: MasterKey, *, now: datetime, purpose: KeyPurpose = KeyPurpose.SIGNING
-) -> tuple[SigningKey, SigningKey | None]:
-    """Make a new active key and retire the previous one, which keeps verifying what
-    it signed. Returns (new, retired-or-None)."""
-    old = _active(session, purpose)
+def rotate_key(session: Session, master: MasterKey, *, now: datetime) -> tuple[SigningKey, SigningKey | None]:
+    """Make a new active signing key and retire the previous one, which keeps
+    verifying what it signed. Returns (new, retired-or-None)."""
+    purpose = KeyPurpose.SIGNING
+    old = find_active(session, purpose)
     if old is not None:
         _transition(old, KeyState.RETIRED)
         old.retired_at = now
@@ -121,6 +116,12 @@ def revoke_key(session: Session, kid: str, *, now: datetime, reason: str) -> Sig
     """Mark a key compromised: every token it signed then answers ``key_revoked`` and
     it leaves the JWKS. Raise KeyNotFoundError or KeyStateError."""
     key = get_key(session, kid)
+    if key.purpose is KeyPurpose.ROOT:
+        raise KeyStateError(
+            "key {kid} is the root: it is replaced offline (`keys root generate --rotate`), never revoked here",
+            params={"kid": key.kid},
+            code="root_key_action",
+        )
     _transition(key, KeyState.REVOKED)
     key.revoked_at = now
     key.revoked_reason = reason
@@ -138,7 +139,9 @@ def private_key(key: SigningKey, master: MasterKey) -> OKPKey:
         cached = _private_cache.get(key.kid)
     if cached is not None:
         return cached
-    raw = master.open(key.private_key_sealed, _aad(key.kid))
+    if key.private_key_sealed is None or key.purpose is not KeyPurpose.SIGNING:
+        raise KeyStateError("key {kid} does not sign here", params={"kid": key.kid, "state": key.state.value})
+    raw = master.open(key.private_key_sealed, sealing_aad(key.kid))
     opened = OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(raw))
     with _cache_lock:
         _private_cache[key.kid] = opened
@@ -188,42 +191,6 @@ def jwks(session: Session, *, now: datetime) -> dict[str, list[dict[str, str]]]:
     return {"keys": [jwk_entry(k) for k in list_keys(session) if _published(k, now)]}
 
 
-def _ts(value: datetime | None) -> int | None:
-    return int(value.timestamp()) if value is not None else None
-
-
-def keyset_expiry(session: Session, *, now: datetime) -> datetime | None:
-    """When a key set served at ``now`` expires, or None when none can be served (no
-    active root key to sign it)."""
-    return now + KEYSET_TTL if _active(session, KeyPurpose.ROOT) is not None else None
-
-
-def keyset_token(session: Session, master: MasterKey, *, issuer: str, now: datetime) -> str:
-    """The key-set document, signed by the active root key: every signing key with
-    its state, so a verifier pinning the root's thumbprint learns which keys to trust
-    and which are revoked. Raise NoActiveKeyError without a root key."""
-    root = active_key(session, KeyPurpose.ROOT)
-    entries = [
-        {
-            **jwk_entry(k),
-            "state": k.state.value,
-            "created_at": _ts(k.created_at),
-            "retired_at": _ts(k.retired_at),
-            "revoked_at": _ts(k.revoked_at),
-            "last_expiry": _ts(k.last_expiry),
-        }
-        for k in list_keys(session)
-        if k.purpose is KeyPurpose.SIGNING
-    ]
-    claims = {
-        "iss": issuer,
-        "iat": int(now.timestamp()),
-        "exp": int((now + KEYSET_TTL).timestamp()),
-        "keys": entries,
-    }
-    return jose.sign({"alg": jose.ALG, "typ": KEYSET_TYP, "kid": root.kid}, claims, private_key(root, master))
-
-
 def reseal_keys(session: Session, old: MasterKey, new: MasterKey) -> int:
     """Re-encrypt every stored private key from ``old`` to ``new`` in the caller's
     transaction (``keys reseal``); raise MasterKeyError if ``old`` does not open one.
@@ -231,7 +198,8 @@ def reseal_keys(session: Session, old: MasterKey, new: MasterKey) -> int:
     count = 0
     for key in list_keys(session):
         if key.private_key_sealed:
-            key.private_key_sealed = new.seal(old.open(key.private_key_sealed, _aad(key.kid)), _aad(key.kid))
+            aad = sealing_aad(key.kid)
+            key.private_key_sealed = new.seal(old.open(key.private_key_sealed, aad), aad)
             count += 1
     session.flush()
     return count

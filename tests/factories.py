@@ -120,15 +120,45 @@ def issue(session: Session, master: MasterKey, code: str = "TTTT-001", *, now: d
     return cred
 
 
-def signing_keys(session: Session, master: MasterKey, *, now: datetime = NOW) -> Any:
-    """A root key and an active signing key (committed); returns the signing key."""
-    from keys import service
+# The tests' offline roots, by kid: in production the private key is in the operator's
+# file; here the test process holds it, as the operator's machine would.
+TEST_ROOTS: dict[str, Any] = {}
+
+
+def make_root(session: Session, *, now: datetime = NOW, rotate: bool = False) -> Any:
+    """An active root key (its public half in the database, the private one in
+    TEST_ROOTS), flushed."""
+    from keys import root
+
+    key, private = root.new_root(session, now=now, rotate=rotate)
+    TEST_ROOTS[key.kid] = private
+    return key
+
+
+def sign_keys(session: Session, *, issuer: str = BASE_URL, now: datetime = NOW, days: int = 30) -> Any:
+    """Sign the current key set with the active root, as `keys root sign` does, and
+    commit: the server serves it from then on."""
+    from keys import root, service
     from keys.models import KeyPurpose
 
-    service.generate_key(session, master, now=now, purpose=KeyPurpose.ROOT)
-    key = service.generate_key(session, master, now=now)
+    active = service.active_key(session, KeyPurpose.ROOT)
+    document = root.sign_keyset(session, TEST_ROOTS[active.kid], issuer=issuer, now=now, days=days)
     session.commit()
+    return document
+
+
+def make_keys(session: Session, master: MasterKey, *, issuer: str = BASE_URL, now: datetime = NOW) -> Any:
+    """A root, an active signing key and a key set signed for ``issuer``, committed;
+    returns the signing key."""
+    from keys import service
+
+    make_root(session, now=now)
+    key = service.generate_key(session, master, now=now)
+    sign_keys(session, issuer=issuer, now=now)
     return key
+
+
+signing_keys = make_keys  # the name the fixtures and the older tests use
 
 
 # ------------------------------------------------------------------ assignments

@@ -11,7 +11,7 @@ from datetime import datetime
 import pyotp
 import pytest
 from argon2 import PasswordHasher
-from factories import BASE_URL, NOW, PASSWORD, add_person, issue, make_admin, make_report, png_bytes
+from factories import BASE_URL, NOW, PASSWORD, add_person, issue, make_admin, make_keys, make_report, png_bytes
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -120,16 +120,13 @@ def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = 
     """One of everything: staff with photo, credential, assignment, channel, report
     with an evidence file, every role's account, a live-code enrolment."""
     from keys import service as key_service
-    from keys.models import KeyPurpose
     from registry.assignments import service as assignments
     from registry.channels import service as channels
     from registry.channels.models import ChannelKind
     from registry.livecode import service as livecode
 
     if not key_service.list_keys(session):
-        key_service.generate_key(session, master, now=NOW, purpose=KeyPurpose.ROOT)
-        key_service.generate_key(session, master, now=NOW)
-        session.commit()
+        make_keys(session, master)
     person = add_person(session, name=name, title=f"Phóng viên {name}", unit=f"Ban {name}")
     person.photo = png_bytes()
     person.photo_mime = "image/png"

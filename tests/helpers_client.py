@@ -22,7 +22,7 @@ from typing import Any
 import requests
 import requests.adapters
 import requests.structures
-from factories import MASTER_B64, ROOT, add_person
+from factories import MASTER_B64, ROOT, add_person, sign_keys
 from sqlalchemy.orm import Session
 
 from keys import jose
@@ -256,7 +256,7 @@ def every_state(session: Session, master: MasterKey, base: str, *, now: datetime
     new_key, retired = key_service.rotate_key(session, master, now=now)
     assert retired is not None
     key_service.revoke_key(session, retired.kid, now=now, reason="test: the key leaked")
-    session.commit()
+    sign_keys(session, issuer=base, now=now)  # as `keys revoke --root FILE` does
     cases["key_revoked"] = Case(old, "key_revoked")
 
     valid_code = _person(session, 2, "Nguyễn Văn Đức")

@@ -7,7 +7,7 @@ The folder is ``-x evidence=PATH`` if given, else the running app's
 ``$CHINHDANH_INSTANCE`` or the repository's ``instance/``.
 
 Revision ID: h14e_0011_evidence_in_db
-Revises: h13s_0011_server_sessions
+Revises: h13r_0011_offline_root
 Create Date: 2026-12-05
 """
 
@@ -25,7 +25,7 @@ from verify.reports.evidence import EVIDENCE_DIR
 from verify.reports.evidence_import import import_folder
 
 revision: str = "h14e_0011_evidence_in_db"
-down_revision: str | None = "h13s_0011_server_sessions"
+down_revision: str | None = "h13r_0011_offline_root"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

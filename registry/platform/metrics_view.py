@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from keys.service import keyset_expiry
+from keys.root import keyset_health
 from registry.outbox.models import OutboxMessage, OutboxStatus
 from registry.platform import metrics
 from registry.platform.clock import now
@@ -57,10 +57,10 @@ class ScrapeTimeGauges:
             "Outbox messages given up after the last attempt (outbox deliver --retry-failed)",
             value=counts.get(OutboxStatus.FAILED, 0),
         )
-        expiry = keyset_expiry(self.session, now=now())
+        expiry = keyset_health(self.session, now=now()).expires_at
         yield GaugeMetricFamily(
             "chinhdanh_keyset_expiry_timestamp_seconds",
-            "When the key set served now expires (seconds since the epoch); 0 when none can be served",
+            "When the signed key set served now expires (seconds since the epoch); 0 when none is signed",
             value=expiry.timestamp() if expiry is not None else 0,
         )
 

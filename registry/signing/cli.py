@@ -1,11 +1,11 @@
-"""``flask --app app keys …``: generate, rotate, list and revoke signing keys, and
-generate or show the root key whose thumbprint the Board publishes."""
+"""``flask --app app keys …``: generate, rotate, list and revoke signing keys, each
+re-signing the served key set with ``--root FILE`` (else saying what offline
+verifiers will see until ``keys root sign``); the root's commands are ``rootcli``."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -14,49 +14,52 @@ from flask.cli import AppGroup
 from keys import service as key_service
 from keys.crypto import MasterKey
 from keys.errors import KeysError
-from keys.models import KeyPurpose, SigningKey
+from keys.models import SigningKey
 from registry.errors import ValidationError
 from registry.platform.cli import TAKES_ID, JsonFlag, actor, emit, emit_rows, fail, unit_of_work
 from registry.platform.clock import now
 from registry.platform.config import MASTER_KEY_FILE, master_key, write_secret_file
 from registry.signing import reseal as resealing
+from registry.signing import resign
 from registry.signing import service as signing
+from registry.signing.resign import key_json
+from registry.signing.rootcli import root_cli
 
 keys_cli = AppGroup("keys", help="Signing keys.")
-root_cli = AppGroup("root", help="The root key that signs the key set.")
 keys_cli.add_command(root_cli)
-
-
-def key_json(key: SigningKey) -> dict[str, Any]:
-    return {
-        "kid": key.kid,
-        "purpose": key.purpose.value,
-        "state": key.state.value,
-        "created_at": key.created_at.isoformat(),
-        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
-        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-    }
+ROOT_OPTION = click.option(
+    "--root",
+    "root_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The root key's file: re-sign the served key set in the same step.",
+)
 
 
 @keys_cli.command("generate")
+@ROOT_OPTION
 @JsonFlag
-def keys_generate(as_json: bool) -> None:
-    """Create the first active signing key."""
+def keys_generate(root_file: Path | None, as_json: bool) -> None:
+    """Create the first active signing key (--root FILE: re-sign the key set too)."""
     with unit_of_work() as session:
+        private = resign.read(root_file)
         key = signing.generate(session, master_key(), actor=actor(), now=now())
-        emit(as_json, key_json(key), f"generated signing key {key.kid}")
+        report = resign.after_change(session, private, changed=key.kid, what="new")
+        emit(as_json, {**key_json(key), **report.json()}, f"generated signing key {key.kid}{report.text()}")
 
 
 @keys_cli.command("rotate")
+@ROOT_OPTION
 @JsonFlag
-def keys_rotate(as_json: bool) -> None:
+def keys_rotate(root_file: Path | None, as_json: bool) -> None:
     """Make a new active key; the old one is retired and keeps verifying."""
     with unit_of_work() as session:
+        private = resign.read(root_file)
         new, old = signing.rotate(session, master_key(), actor=actor(), now=now())
+        report = resign.after_change(session, private, changed=new.kid, what="new")
         emit(
             as_json,
-            {"active": key_json(new), "retired": key_json(old) if old else None},
-            f"active key {new.kid}" + (f"; retired {old.kid}" if old else ""),
+            {"active": key_json(new), "retired": key_json(old) if old else None, **report.json()},
+            f"active key {new.kid}" + (f"; retired {old.kid}" if old else "") + report.text(),
         )
 
 
@@ -74,34 +77,15 @@ def keys_list(as_json: bool) -> None:
 @keys_cli.command("revoke", context_settings=TAKES_ID)
 @click.argument("kid")
 @click.option("--reason", default=signing.DEFAULT_REASON, show_default=True)
+@ROOT_OPTION
 @JsonFlag
-def keys_revoke(kid: str, reason: str, as_json: bool) -> None:
+def keys_revoke(kid: str, reason: str, root_file: Path | None, as_json: bool) -> None:
     """Revoke a key: everything it signed answers key_revoked."""
     with unit_of_work() as session:
+        private = resign.read(root_file)
         key = signing.revoke(session, kid, actor=actor(), now=now(), reason=reason)
-        emit(as_json, key_json(key), f"revoked key {key.kid}")
-
-
-@root_cli.command("generate")
-@click.option("--rotate", is_flag=True, help="Replace the current root key (by hand, rarely).")
-@JsonFlag
-def root_generate(rotate: bool, as_json: bool) -> None:
-    """Create the root key; print its thumbprint for the Board's letters."""
-    with unit_of_work() as session:
-        if rotate:
-            key, _old = signing.rotate(session, master_key(), actor=actor(), now=now(), purpose=KeyPurpose.ROOT)
-        else:
-            key = signing.generate(session, master_key(), actor=actor(), now=now(), purpose=KeyPurpose.ROOT)
-        emit(as_json, {**key_json(key), "thumbprint": key.kid}, f"root key thumbprint: {key.kid}")
-
-
-@root_cli.command("show")
-@JsonFlag
-def root_show(as_json: bool) -> None:
-    """Print the thumbprint of the active root key."""
-    with unit_of_work() as session:
-        key = key_service.active_key(session, KeyPurpose.ROOT)
-        emit(as_json, {**key_json(key), "thumbprint": key.kid}, key.kid)
+        report = resign.after_change(session, private, changed=key.kid, what="revoked")
+        emit(as_json, {**key_json(key), **report.json()}, f"revoked key {key.kid}{report.text()}")
 
 
 NEW_KEY_ENV = "CHINHDANH_NEW_MASTER_KEY"

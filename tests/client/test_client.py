@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from factories import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue, make_root, sign_keys
 from helpers_client import altered_payload, flask_fetcher, foreign_key, resign
 from sqlalchemy.orm import Session
 
@@ -74,6 +74,7 @@ def test_constants_match_the_server():
     """The client and the server read the wire contract from one place, keys.contract;
     what each side keeps of its own still agrees."""
     from keys import contract
+    from keys import root as key_root
     from verify.client import sync as client_sync
     from verify.documents import roster
     from verify.documents.service import STATUS_LIST_MAX_AGE
@@ -82,7 +83,7 @@ def test_constants_match_the_server():
         client_verifier: ("STAFF_TYP", "ASSIGNMENT_TYP", "MAX_PRESENTED_CHARS"),
         tokens: ("MAX_PRESENTED_CHARS", "STAFF_TYP", "ASSIGNMENT_TYP"),
         docs: ("KEYSET_TYP", "ROSTER_TYP", "STATUS_LIST_TYP"),
-        key_service: ("KEYSET_TYP",),
+        key_root: ("KEYSET_TYP",),
         client_sync: ("ROSTER_PATH", "ROOT_KEY_PATH", "KEYSET_PATH", "JWKS_PATH", "STATUS_LIST_PATH"),
         roster: ("ROSTER_TYP", "ROSTER_PATH"),
     }
@@ -206,8 +207,8 @@ def test_trust_on_first_use_then_a_changed_root_is_refused(session, master, sign
     assert again.sync().newly_pinned is False
     assert again.notices == []
 
-    new_root, _old = key_service.rotate_key(session, master, now=app_now(), purpose=KeyPurpose.ROOT)
-    session.commit()
+    new_root = make_root(session, now=app_now(), rotate=True)
+    sign_keys(session, now=app_now())
     with pytest.raises(RootChangedError) as refused:
         make_verifier().sync()
     assert refused.value.code == "root_changed"
@@ -337,7 +338,7 @@ def test_a_new_list_or_key_is_fetched_online_but_not_offline(session, master, si
     add_person(session)
     make_verifier().sync()
     key_service.rotate_key(session, master, now=app_now())
-    session.commit()
+    sign_keys(session, now=app_now() + timedelta(seconds=1))
     # signed by a key made after the sync (iat has a one-second grain)
     token = issue(session, master, now=app_now() + timedelta(seconds=2)).token
     with pytest.raises(NotSyncedError):

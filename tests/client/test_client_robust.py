@@ -15,7 +15,7 @@ import pytest
 import requests
 import requests.adapters
 import segno
-from factories import BASE_URL, NOW, add_person, issue
+from factories import BASE_URL, NOW, add_person, issue, sign_keys
 from helpers_client import flask_fetcher, foreign_key, public_jwk_of, resign, run_cli
 from PIL import Image
 
@@ -59,7 +59,7 @@ def world(app: Any, session: Any, master: Any, signing_key: Any, tmp_path: Path)
     by_stolen = resign(valid, stolen_private, stolen.kid, **far)
     key_service.rotate_key(session, master, now=NOW)
     key_service.revoke_key(session, stolen.kid, now=NOW, reason="test: stolen")
-    session.commit()
+    sign_keys(session)
     active = key_service.active_key(session)
     active_private = key_service.private_key(active, master)
     private, kid = foreign_key()

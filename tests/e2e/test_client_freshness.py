@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from factories import add_person
+from factories import add_person, sign_keys
 from helpers_client import flask_cli, live_server, run_cli, server_env, tampering_proxy
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ def test_a_card_revoked_a_moment_ago_is_revoked_at_the_next_online_check(
     app, session, master, signing_key, database_url, tmp_path
 ):
     with live_server(database_url, tmp_path) as server:
+        sign_keys(session, issuer=server.url, now=datetime.now(UTC))
         _a_id, card_a = _issue(session, master, "TTTT-031", server.url)
         b_id, card_b = _issue(session, master, "TTTT-032", server.url)
         root = key_service.active_key(session, KeyPurpose.ROOT).kid
@@ -87,6 +88,7 @@ def test_a_304_the_client_did_not_ask_for_never_hides_a_revocation(
         live_server(database_url, tmp_path, public_url=proxy) as server,
     ):
         upstream["url"] = server.url
+        sign_keys(session, issuer=proxy, now=datetime.now(UTC))
         b_id, card_b = _issue(session, master, "TTTT-041", proxy)
         root = key_service.active_key(session, KeyPurpose.ROOT).kid
         cache = tmp_path / "cache"

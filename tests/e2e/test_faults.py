@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from factories import NOW, add_person, app_config, issue
+from factories import add_person, app_config, issue, make_keys
 from fixtures.database import migrate
 from flask import Flask
 from helpers_server import serve
@@ -24,9 +24,7 @@ from sqlalchemy import func, make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from app import create_app
-from keys import service as key_service
 from keys.crypto import MasterKey
-from keys.models import KeyPurpose
 from registry.credentials import service as credentials
 from registry.credentials.models import Credential, CredentialStatus, StatusList
 from registry.platform.db import dispose_engines, make_engine
@@ -51,9 +49,7 @@ def _sessions(app: Flask) -> Any:
 
 def _seed(app: Flask, master: MasterKey) -> str:
     with app.app_context(), _sessions(app)() as s:
-        key_service.generate_key(s, master, now=NOW, purpose=KeyPurpose.ROOT)
-        key_service.generate_key(s, master, now=NOW)
-        s.commit()
+        make_keys(s, master)
         add_person(s)
         return str(issue(s, master).token)
 

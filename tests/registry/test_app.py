@@ -71,7 +71,7 @@ def test_bad_master_key_is_refused(tmp_path, database_url):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ready"}
+    assert client.get("/readyz").json == {"status": "ready", "warnings": ["keyset_unsigned"], "keyset": None}
 
 
 def test_readiness_fails_when_database_is_down(tmp_path):

@@ -45,6 +45,20 @@ def _before_evidence_in_db() -> str:
 
 BEFORE_EVIDENCE = _before_evidence_in_db()
 
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+HEAD = _head()  # the program's schema
+
 PG = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 
@@ -193,7 +207,8 @@ def test_backup_refuses_a_database_not_at_this_programs_schema(tmp_path: Path) -
         assert runner.invoke(args=["db", "upgrade", BEFORE_EVIDENCE]).exit_code == 0
         result = runner.invoke(args=["backup", str(tmp_path / "b.backup")])
         assert result.exit_code == 2
-        assert f"the database's schema is at {BEFORE_EVIDENCE}, this program's at h14e_0011" in result.output
+        head = HEAD
+        assert f"the database's schema is at {BEFORE_EVIDENCE}, this program's at {head}" in result.output
         assert "run flask --app app db upgrade first" in result.output
     finally:
         dispose_engines(app)
@@ -208,9 +223,20 @@ def test_a_backup_of_an_older_schema_is_restored_then_migrated(source: tuple[Fla
     _backup(app, path)
     lines = gzip.decompress(path.read_bytes()).splitlines()
     header = json.loads(lines[0]) | {"revision": [BEFORE_EVIDENCE]}
-    start = lines.index(b'{"table":"evidence_blobs","columns":["file_id","data"]}')
-    end = next(i for i in range(start, len(lines)) if lines[i].startswith(b'{"end":"evidence_blobs"'))
-    old = [json.dumps(header).encode(), *lines[1:start], *lines[end + 1 :]]
+    old = [json.dumps(header).encode(), *lines[1:]]
+    for table in ("evidence_blobs", "signed_keysets"):  # the tables made after that revision
+        start = next(i for i, line in enumerate(old) if line.startswith(b'{"table":"%s"' % table.encode()))
+        end = next(i for i in range(start, len(old)) if old[i].startswith(b'{"end":"%s"' % table.encode()))
+        old = [*old[:start], *old[end + 1 :]]
+    # and no offline root (issue 13): at that revision a root was sealed in its row
+    start = next(i for i, line in enumerate(old) if line.startswith(b'{"table":"signing_keys"'))
+    sealed = json.loads(old[start])["columns"].index("private_key_sealed")
+    end = next(i for i in range(start, len(old)) if old[i].startswith(b'{"end":"signing_keys"'))
+    for i in range(start + 1, end):
+        row = json.loads(old[i])
+        if row[sealed] is None:
+            row[sealed] = {"$b64": "c2VhbGVkIGhlcmUgYnkgYW4gb2xkZXIgdmVyc2lvbg=="}
+            old[i] = json.dumps(row, separators=(",", ":")).encode()
     older = tmp_path / "older.backup"
     older.write_bytes(gzip.compress(b"\n".join(old) + b"\n"))
     instance = tmp_path / "target-instance"

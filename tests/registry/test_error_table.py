@@ -59,7 +59,6 @@ def test_revoking_an_unknown_key_is_not_found_on_the_command_line(runner: Any) -
     [
         ("post", "/api/v1/live-code", {"staff_code": "TTTT-001", "code": "123456"}),
         ("get", "/api/v1/roster", None),
-        ("get", "/api/v1/keyset", None),
         ("get", "/api/v1/status-lists/1", None),
     ],
 )
@@ -74,6 +73,12 @@ def test_a_wrong_master_key_is_a_plain_500_to_the_public(
     text = resp.get_data(as_text=True)
     assert not any(word in text for word in CONFIGURATION_WORDS), text
     assert any("master_key_error" in r.getMessage() for r in caplog.records)  # the operator's log says why
+
+
+def test_the_key_set_is_served_without_any_key_of_the_server(wrong_master: Any) -> None:
+    """The key set is stored as the offline root signed it: serving it opens nothing."""
+    resp = wrong_master.test_client().get("/api/v1/keyset")
+    assert resp.status_code == 200 and resp.mimetype == "application/jwt"
 
 
 def test_a_wrong_master_key_is_a_plain_500_on_the_live_code_page(wrong_master: Any) -> None:

@@ -8,13 +8,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from factories import NOW, add_person, issue
 from prometheus_client.parser import text_string_to_metric_families
 
-from keys.service import KEYSET_TTL
 from registry.platform.logs import HANDLER_NAME, JsonFormatter
 
 TOKEN = "metrics-token-for-tests"
@@ -97,7 +97,9 @@ def test_counts_follow_the_answers(client: Any, session: Any, master: Any, signi
     assert grew("chinhdanh_http_requests_total", route="<unmatched>", method="GET", status="404") == 1
     assert not any(cred.token in str(labels) for _name, labels in after)
     # read at scrape time: the key set served now, the outbox
-    assert after[("chinhdanh_keyset_expiry_timestamp_seconds", ())] == (NOW + KEYSET_TTL).timestamp()
+    assert (
+        after[("chinhdanh_keyset_expiry_timestamp_seconds", ())] == (NOW + timedelta(days=30)).timestamp()
+    )  # `keys root sign`'s default
     assert after[("chinhdanh_outbox_backlog", ())] == 0
     assert after[("chinhdanh_outbox_failed", ())] == 0
 
@@ -116,7 +118,7 @@ def test_a_report_counts_and_fills_the_outbox_backlog(client: Any) -> None:
 
 
 @pytest.mark.parametrize("app", [WITH_TOKEN], indirect=True)
-def test_without_a_root_key_the_keyset_expiry_is_zero(client: Any) -> None:
+def test_without_a_signed_key_set_the_keyset_expiry_is_zero(client: Any) -> None:
     assert scrape(client)[("chinhdanh_keyset_expiry_timestamp_seconds", ())] == 0
 
 

@@ -41,7 +41,7 @@ def add(runner, code="TTTT-001", name="Nguyễn Văn Đức", **extra):
     return run_json(runner, *args)
 
 
-def test_keys_commands(runner):
+def test_keys_commands(runner, tmp_path):
     generated = run_json(runner, "keys", "generate")
     assert generated["state"] == "active"
     rotated = run_json(runner, "keys", "rotate")
@@ -50,7 +50,7 @@ def test_keys_commands(runner):
     assert [k["state"] for k in listed["keys"]] == ["retired", "active"]
     revoked = run_json(runner, "keys", "revoke", generated["kid"])
     assert revoked["state"] == "revoked"
-    root = run_json(runner, "keys", "root", "generate")
+    root = run_json(runner, "keys", "root", "generate", "--out", str(tmp_path / "root.key"))
     assert run_json(runner, "keys", "root", "show")["thumbprint"] == root["thumbprint"]
 
 

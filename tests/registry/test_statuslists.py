@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from factories import BASE_URL, NOW, add_person, issue, pyjwt_leeway
+from factories import BASE_URL, NOW, add_person, issue, pyjwt_leeway, sign_keys
 
 from keys import service as key_service
 from keys.statuslist import decode_lst, get_entry
@@ -92,7 +92,7 @@ def test_keyset_is_signed_by_root_and_lists_states(client, session, master, sign
     old, _ = key_service.active_key(session), None
     key_service.rotate_key(session, master, now=NOW)
     key_service.revoke_key(session, old.kid, now=NOW, reason="test")
-    session.commit()
+    sign_keys(session)
     token = client.get("/api/v1/keyset").get_data(as_text=True)
     header = jwt.get_unverified_header(token)
     from keys.models import KeyPurpose

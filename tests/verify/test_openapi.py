@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 import schemathesis
-from factories import BASE_URL, MASTER_B64, NOW
+from factories import BASE_URL, MASTER_B64, NOW, make_root, sign_keys
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
@@ -100,7 +100,8 @@ def seeded_app(app: Flask) -> Iterator[Flask]:
     master = MasterKey.from_b64(MASTER_B64)
     load_demo(session, master, base_url=BASE_URL, now=NOW, actor="test")
     load_demo_lookup(session, master, now=NOW, actor="test")
-    session.commit()
+    make_root(session)  # the demo command keeps its root in a file; here the tests hold it
+    sign_keys(session)
     session.close()
     yield app
 

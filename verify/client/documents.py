@@ -162,6 +162,7 @@ class Signed:
 @dataclass(frozen=True, slots=True)
 class KeySet(Signed):
     keys: dict[str, TrustedKey]
+    version: int = 0  # one more at each signature by the root; 0 for a key set that names none
 
     def signer(self, parsed: jose.ParsedToken, what: str) -> TrustedKey:
         """The key that may have signed a document; raise TrustError if it is not a
@@ -194,9 +195,13 @@ def verify_keyset(token: str, root: RootKey, *, issuer: str) -> KeySet:
             # a kid is the hash of its key: a list where they differ is not ours
             raise _invalid(what)
         keys[signing.kid] = TrustedKey(kid=signing.kid, state=str(entry["state"]), key=signing.key)
-    return KeySet(
-        raw=parsed.raw, issued_at=_time(claims, "iat", what), expires_at=_time(claims, "exp", what), keys=keys
-    )
+    version = claims.get("version", 0)
+    if type(version) is not int or not 0 <= version < 2**53:
+        raise _invalid(what)
+    issued_at, expires_at = _time(claims, "iat", what), _time(claims, "exp", what)
+    if expires_at <= issued_at:
+        raise _invalid(what)
+    return KeySet(raw=parsed.raw, issued_at=issued_at, expires_at=expires_at, keys=keys, version=version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,9 @@ from verify.client.results import SyncReport
 from verify.client.trust import normalize_thumbprint
 
 MAX_STATUS_LISTS = 1000  # 65 million credentials; a bound on discovery, not a real limit
-KEYSET_REFRESH = timedelta(minutes=5)  # the server's Cache-Control for the key set
-KEYSET_MAX_AGE = KEYSET_REFRESH  # a cache in between may serve it this old, no older
+# Online, the key set is fetched again this often (the server's Cache-Control); it
+# is signed offline, once a month or so, and accepted until its own exp.
+KEYSET_REFRESH = timedelta(minutes=5)
 # A status list fetched fresh (not a 304) must be younger than its own ttl: the server
 # re-signs every half ttl, so an older one is a recorded answer replayed. The margin
 # absorbs a client clock a few minutes off.
@@ -156,19 +157,25 @@ class Documents:
         return root, True
 
     def _refresh_keyset(self, root: docs.RootKey, now: datetime) -> None:
+        """Fetch the key set the offline root signed: accepted until its ``exp``,
+        refused once expired (a replay, or a Centre that has not signed it again)
+        and refused when older than the one cached (lower version or earlier iat):
+        a recording from before a key change."""
         answer = self._fetch(KEYSET_PATH)
         token = self._text(answer.body, "key set")
         keyset = docs.verify_keyset(token, root, issuer=self.server)
-        if now - keyset.issued_at > KEYSET_MAX_AGE + MAX_CLOCK_SKEW:
-            # the server signs the key set on every request: an old one is a recording,
-            # perhaps from before a stolen key was revoked
+        if now >= keyset.expires_at + MAX_CLOCK_SKEW:
             raise RollbackError(
-                "The server sent a key set signed on {signed}, older than it may be: a replay, or a wrong clock "
-                "on this computer.",
-                signed=keyset.issued_at.isoformat(),
+                "The server sent a key set that expired on {expired}: a replay, or the Centre has not signed its "
+                "keys again (or this computer's clock is wrong).",
+                expired=keyset.expires_at.isoformat(),
             )
         previous = self._verified_keyset(root)
-        if previous is not None and keyset.issued_at < previous.issued_at:
+        if previous is not None and (
+            keyset.version < previous.version
+            or keyset.issued_at < previous.issued_at
+            or (keyset.version == previous.version and keyset.raw != previous.raw and keyset.version > 0)
+        ):
             raise RollbackError("The server sent a {what} older than the one already cached.", what="key set")
         self._state.keyset = Cached(body=token, etag=answer.etag, fetched_at=now.timestamp())
 

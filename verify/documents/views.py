@@ -1,7 +1,8 @@
-"""The public documents every verifier reads: the JWKS, the root-signed key set, the
-status lists (with ETags), the signed roster and the root key's public JWK. A
-missing key is the service's ``no_signing_key`` / ``no_root_key`` (503), from the
-error table."""
+"""The public documents every verifier reads: the JWKS, the root-signed key set (as
+the operator's ``keys root sign`` stored it: no worker holds the root), the status
+lists (with ETags), the signed roster and the root key's public JWK. A missing key
+or key set is the service's ``no_signing_key`` / ``no_root_key`` / ``no_keyset``
+(503), from the error table."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from keys import service as key_service
 from keys.contract import JWKS_PATH, KEYSET_PATH, ROOT_KEY_PATH, ROSTER_PATH, STATUS_LIST_PATH
+from keys.root import served_keyset
 from registry.credentials import statuslists
 from registry.errors import NotFoundError
 from registry.platform.clock import now
@@ -37,6 +39,9 @@ DOCUMENT_NAMES = {
 @bp.before_request
 def _count_document() -> None:
     CLIENT_DOCUMENTS.labels(DOCUMENT_NAMES.get(request.endpoint or "", "other")).inc()
+
+
+KEYSET_MAX_AGE = 300  # seconds a cache may keep the key set before revalidating
 
 
 def _revalidated(etag: str, mimetype: str, max_age: int, body: Callable[[], str]) -> Response:
@@ -87,25 +92,33 @@ def jwks() -> Response:
 
 @bp.get(KEYSET_PATH)
 def keyset() -> Response:
-    """The signing keys with their states, signed by the root key.
+    """The signing keys with their states, signed by the offline root key.
     ---
     get:
       tags: [keys]
-      summary: Root-signed key set (a compact JWS)
+      summary: Root-signed key set (a compact JWS), served as `keys root sign` stored it
+      description: >
+        Claims - iss, iat, exp (the operator chooses the validity, 30 days by default),
+        version (one more at each signature) and keys, every signing key with its state.
+        The root's private key is offline: the server never signs this document, it
+        serves the one the operator signed. A verifier accepts it until exp and refuses
+        one older (by version or iat) than the one it holds.
       responses:
         "200":
           description: The key-set token.
+          headers:
+            ETag: {schema: {type: string}}
           content:
             application/jwt: {}
+        "304":
+          description: Unchanged since the ETag given.
         "503":
           $ref: "#/components/responses/Error"
-          description: No root key yet.
+          description: No key set signed by the active root yet (no_keyset).
     """
-    token = key_service.keyset_token(db(), master_key(), issuer=base_url(), now=now())
-    db().commit()
-    resp = make_response(token)
-    resp.mimetype = "application/jwt"
-    return public_cache(resp, 300)
+    document = served_keyset(db())
+    etag = hashlib.sha256(document.token.encode()).hexdigest()[:32]
+    return _revalidated(etag, "application/jwt", KEYSET_MAX_AGE, lambda: document.token)
 
 
 @bp.get(f"{STATUS_LIST_PATH}<int(max=2147483647):list_id>")  # the column is a 32-bit integer

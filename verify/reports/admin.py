@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from keys.errors import N_
+from keys.root import keyset_health
 from registry.accounts.auth import ALL_ROLES, REVIEWERS, actor_name, require_role
 from registry.console import counts
 from registry.console.views import add_to_menu
@@ -53,6 +54,7 @@ def dashboard() -> str:
         top=max(c for _, c in weeks) if weeks else 0,
         chart={"width": CHART_WIDTH, "height": CHART_HEIGHT, "base": CHART_HEIGHT - CHART_BOTTOM},
         total_chart=sum(c for _, c in weeks),
+        keyset=keyset_health(session, now=at),
     )
 
 
