@@ -249,18 +249,25 @@ def rechain(session: Session, *, actor: str, now: datetime) -> RechainResult:
     return result
 
 
+def intact_chain(session: Session, ctx: AuditContext, *, refusing: str) -> ChainReport:
+    """The chain's report when it verifies under ``ctx``; ConflictError naming the
+    first broken entry and what was ``refusing`` otherwise."""
+    report = verify_chain(session, ctx)
+    if not report.ok:
+        raise ConflictError(
+            "audit log BROKEN at entry {seq}: {reason}; " + refusing,
+            code="audit_chain_broken",
+            params={"seq": report.broken_seq, "reason": report.reason},
+        )
+    return report
+
+
 def remac(session: Session, old: AuditContext, new: AuditContext) -> int:
     """Move every MAC from ``old``'s key to ``new``'s in the caller's transaction (keys
     reseal): the whole chain must verify under the old key first (ConflictError
     otherwise, so that a reseal never blesses an edit). Returns how many entries."""
     _lock_head(session, 0)
-    report = verify_chain(session, old)
-    if not report.ok:
-        raise ConflictError(
-            "audit log BROKEN at entry {seq}: {reason}; nothing was resealed",
-            code="audit_chain_broken",
-            params={"seq": report.broken_seq, "reason": report.reason},
-        )
+    intact_chain(session, old, refusing="nothing was resealed")
     count = 0
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
         entry.mac = entry_mac(new.mac_key, entry.seq, entry.hash)

@@ -26,7 +26,7 @@ from keys import service as keys
 from keys.contract import AUDIT_CHECKPOINT_TYP
 from keys.errors import BadSignatureError, MalformedTokenError, NoActiveKeyError
 from keys.models import KeyPurpose, KeyState
-from registry.audit.chain import AuditContext, context, verify_chain
+from registry.audit.chain import AuditContext, context, intact_chain, verify_chain
 from registry.audit.models import AuditEntry
 from registry.errors import ConflictError
 from registry.outbox.models import OutboxMessage
@@ -50,13 +50,7 @@ def current(session: Session, *, now: datetime) -> dict[str, Any]:
     """A checkpoint of the whole log as it stands; refuse (ConflictError) to sign a
     log that does not verify, or an empty one."""
     ctx = context(session)
-    report = verify_chain(session, ctx)
-    if not report.ok:
-        raise ConflictError(
-            "audit log BROKEN at entry {seq}: {reason}; no checkpoint was signed",
-            code="audit_chain_broken",
-            params={"seq": report.broken_seq, "reason": report.reason},
-        )
+    report = intact_chain(session, ctx, refusing="no checkpoint was signed")
     if report.entries == 0:
         raise ConflictError("the audit log is empty: nothing to checkpoint", code="audit_log_empty")
     return sign(session, ctx, seq=report.entries, digest=report.last_hash, now=now)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import NOW, ROOT, app_config
-from fixtures.database import migrate
+from factories import NOW, app_config
+from fixtures.database import head_revision, migrate, revision_before
 from flask import Flask
 from helpers_admin import Sample, cheap_argon2, sample_data  # noqa: F401 - cheap_argon2 is a fixture
 from sqlalchemy import make_url, select, text
@@ -30,34 +30,8 @@ from verify.reports import triage
 from verify.reports.intake import report_json
 from verify.reports.models import ReportFile, ReportStatus
 
-
-def _before_evidence_in_db() -> str:
-    """The revision just before evidence moved into the database (h14e_0011)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    down = ScriptDirectory.from_config(cfg).get_revision("h14e_0011_evidence_in_db").down_revision
-    assert isinstance(down, str)
-    return down
-
-
-BEFORE_EVIDENCE = _before_evidence_in_db()
-
-
-def _head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    assert head is not None
-    return head
-
-
-HEAD = _head()  # the program's schema
+BEFORE_EVIDENCE = revision_before("h14e_0011_evidence_in_db")  # evidence still on disk
+HEAD = head_revision()  # the program's schema
 
 PG = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 

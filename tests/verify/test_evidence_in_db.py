@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from alembic import command
 from factories import ROOT, app_config
+from fixtures.database import head_revision, revision_before
 from flask import Flask
 from helpers_reports import form_data, jpeg_with_exif, pdf, png, stored_evidence
 from sqlalchemy import select, text
@@ -23,34 +24,8 @@ from verify.errors import NotFoundError
 from verify.reports import triage
 from verify.reports.models import ReportFile
 
-
-def _before_evidence_in_db() -> str:
-    """The revision just before evidence moved into the database (h14e_0011)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    down = ScriptDirectory.from_config(cfg).get_revision("h14e_0011_evidence_in_db").down_revision
-    assert isinstance(down, str)
-    return down
-
-
-BEFORE_EVIDENCE = _before_evidence_in_db()
-
-
-def _head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    assert head is not None
-    return head
-
-
-HEAD = _head()  # the program's schema
+BEFORE_EVIDENCE = revision_before("h14e_0011_evidence_in_db")  # evidence still on disk
+HEAD = head_revision()  # the program's schema
 
 
 def _alembic(url: str, *x: str) -> Any:
