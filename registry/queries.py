@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select, and_, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from keys.models import KeyPurpose, KeyState, SigningKey
 from registry.channels.models import OfficialChannel
 from registry.channels.service import ChannelRecord, contact_order
 from registry.credentials.models import Credential, CredentialKind, CredentialStatus
-from registry.platform.prepared import PreparedRead
+from registry.platform.prepared import Compiled, prepared_for
 from registry.staff.models import Staff, StaffDetails, StaffStatus
 
 
@@ -98,20 +98,9 @@ def _connection(db: Session | Connection) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
-# Each hot-path query compiled per dialect object (an engine has one), held weakly: a
-# new engine's dialect can never pick up a statement compiled for another that
-# happened to have its address. Two threads compiling one at once store the same.
-_Compiled = weakref.WeakKeyDictionary[Dialect, PreparedRead]
-_verify_reads: _Compiled = weakref.WeakKeyDictionary()
-_contact_reads: _Compiled = weakref.WeakKeyDictionary()
-_card_reads: _Compiled = weakref.WeakKeyDictionary()
-
-
-def _prepared_for(reads: _Compiled, query: Select[*tuple[Any, ...]], conn: Connection) -> PreparedRead:
-    prepared = reads.get(conn.dialect)
-    if prepared is None:
-        prepared = reads[conn.dialect] = PreparedRead.compile(query, conn.dialect)
-    return prepared
+_verify_reads: Compiled = weakref.WeakKeyDictionary()
+_contact_reads: Compiled = weakref.WeakKeyDictionary()
+_card_reads: Compiled = weakref.WeakKeyDictionary()
 
 
 def key_and_credential(
@@ -121,7 +110,7 @@ def key_and_credential(
     key signed it, the credential ``jti`` with its holder. Takes a session or, on the
     hot path, a bare connection (no ORM unit of work to open and close)."""
     conn = _connection(db)
-    row = _prepared_for(_verify_reads, _VERIFY_QUERY, conn).first(conn, {"kid": kid, "jti": jti})
+    row = prepared_for(_verify_reads, _VERIFY_QUERY, conn).first(conn, {"kid": kid, "jti": jti})
     if row is None:
         return None, None
     (kid_, state, public_jwk, cred_id, kind, cred_status, issued_at, not_before, expires_at, *staff) = row
@@ -150,7 +139,7 @@ def holder_card_statuses(db: Session | Connection, staff_code: str) -> list[Cred
     """The statuses of every staff card ``staff_code`` has held (an assignment stands
     on one of them being valid): the second query of a letter's verification."""
     conn = _connection(db)
-    return [status for (status,) in _prepared_for(_card_reads, _CARD_STATUSES, conn).all(conn, {"code": staff_code})]
+    return [status for (status,) in prepared_for(_card_reads, _CARD_STATUSES, conn).all(conn, {"code": staff_code})]
 
 
 def working_staff_cards(session: Session, *conditions: Any, limit: int) -> list[StaffCard]:
@@ -199,5 +188,5 @@ def official_contacts(db: Session | Connection) -> tuple[ChannelRecord, ...]:
     to show them (``registry.channels.contact_order``). Takes a session or, on the
     verification's hot path, a bare connection."""
     conn = _connection(db)
-    rows = _prepared_for(_contact_reads, _CONTACTS_QUERY, conn).all(conn, {})
+    rows = prepared_for(_contact_reads, _CONTACTS_QUERY, conn).all(conn, {})
     return contact_order(ChannelRecord(kind=kind, value=value, label=label) for kind, value, label in rows)

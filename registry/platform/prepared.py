@@ -3,6 +3,7 @@ reads (a verification's one query) without SQLAlchemy's execution layers."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,3 +80,17 @@ class PreparedRead:
             )
             for row in rows
         ]
+
+
+# Each hot-path query compiled per dialect object (an engine has one), held weakly: a
+# new engine's dialect can never pick up a statement compiled for another that
+# happened to have its address. Two threads compiling one at once store the same.
+Compiled = weakref.WeakKeyDictionary[Dialect, PreparedRead]
+
+
+def prepared_for(reads: Compiled, query: Select[*tuple[Any, ...]], conn: Connection) -> PreparedRead:
+    """``query`` compiled for ``conn``'s dialect, once (kept in ``reads``)."""
+    prepared = reads.get(conn.dialect)
+    if prepared is None:
+        prepared = reads[conn.dialect] = PreparedRead.compile(query, conn.dialect)
+    return prepared

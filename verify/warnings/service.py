@@ -10,17 +10,19 @@ agency only when they agreed (``Report.publish_agency``). Every change is audite
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from keys.contract import VN_TZ
 from keys.errors import N_, Message
 from keys.text import display_phone, fold_name
 from registry.audit import service as audit
+from registry.platform.prepared import Compiled, prepared_for
 from verify.errors import ConflictError, NotFoundError, TransitionError, ValidationError, WithdrawnError
 from verify.reports.intake import find_report, parse_reference
 from verify.reports.models import IdentifierKind, Report, ReportIdentifier, ReportStatus
@@ -240,17 +242,30 @@ def warnings_naming(db: Session | Connection, kind: IdentifierKind, value: str) 
     return _refs(db, _public_refs(PublicWarning.report_id.in_(named)))
 
 
+# the verdict page's query (every scan of a card): built once, compiled once per dialect
+_STAFF_WARNINGS = _public_refs(
+    or_(
+        PublicWarning.staff_code == bindparam("code"),
+        PublicWarning.report_id.in_(
+            select(ReportIdentifier.report_id).where(
+                or_(
+                    and_(ReportIdentifier.kind == IdentifierKind.PHONE, ReportIdentifier.value == bindparam("phone")),
+                    and_(ReportIdentifier.kind == IdentifierKind.EMAIL, ReportIdentifier.value == bindparam("email")),
+                )
+            )
+        ),
+    )
+)
+_staff_reads: Compiled = weakref.WeakKeyDictionary()
+
+
 def warnings_naming_staff(
     db: Session | Connection, code: str, *, phone: str | None = None, email: str | None = None
 ) -> tuple[WarningRef, ...]:
     """Public warnings whose report names this staff code (as claimed by the
     impostor), or the staff member's own phone or email (E.164, case-folded). Runs on
-    a session or on a connection (the scan page's fast path)."""
-    conditions = [PublicWarning.staff_code == code.upper()]
-    for kind, value in ((IdentifierKind.PHONE, phone), (IdentifierKind.EMAIL, email)):
-        if value:
-            named = select(ReportIdentifier.report_id).where(
-                ReportIdentifier.kind == kind, ReportIdentifier.value == value
-            )
-            conditions.append(PublicWarning.report_id.in_(named))
-    return _refs(db, _public_refs(or_(*conditions)))
+    a session or on a connection (the scan page's fast path), on the DB-API cursor."""
+    conn = db.connection() if isinstance(db, Session) else db
+    params = {"code": code.upper(), "phone": phone or "", "email": email or ""}  # "" names no identifier
+    rows = prepared_for(_staff_reads, _STAFF_WARNINGS, conn).all(conn, params)
+    return tuple(WarningRef(warning_id, published_at) for warning_id, published_at in rows)
