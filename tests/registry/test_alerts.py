@@ -15,7 +15,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from factories import NOW, FrozenClock, add_person, app_config, issue
+from factories import NOW, VN_TODAY, FrozenClock, add_person, app_config, issue
 from fixtures.database import empty_tables
 from flask import Flask
 from helpers_smtp import Recorder, smtp_server
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app import create_app
+from keys.contract import VN_TZ
 from keys.crypto import MasterKey
 from registry.alerts import service as alerts
 from registry.alerts.models import AlertKind
@@ -77,6 +78,11 @@ def db(mail_app: Flask) -> Iterator[Session]:
     s.close()
 
 
+def vn(moment: Any) -> str:
+    """A moment as the mails write it (Viet Nam time)."""
+    return str(moment.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y"))
+
+
 def enrolled(db: Session, master: MasterKey, code: str = "TTTT-001", **fields: Any) -> str:
     add_person(db, code=code, **fields)
     uri = livecode.enrol(db, master, code, actor="test", now=NOW).otpauth_uri
@@ -126,7 +132,7 @@ def test_wrong_live_codes_give_one_mail_an_hour_with_the_count(mail_app, db, mas
     assert mail.message["Subject"] == "[Cảnh báo] Mã xác minh của cán bộ TTTT-001 bị nhập sai 3 lần"
     assert mail.message["Message-ID"].endswith("@alerts.chinhdanh>")
     assert "3 lần nhập sai mã xác minh trực tiếp" in mail.text
-    assert "từ 10:00 ngày 20/11/2026 đến 10:02 ngày 20/11/2026" in mail.text  # Viet Nam time
+    assert f"từ {vn(NOW)} đến {vn(NOW + timedelta(minutes=2))}" in mail.text  # Viet Nam time
     assert "báo ngay cho Trung tâm" in mail.text  # what to do
 
     # within the hour: counted, not mailed; the next hour's mail tells of it
@@ -138,7 +144,7 @@ def test_wrong_live_codes_give_one_mail_an_hour_with_the_count(mail_app, db, mas
     assert deliver(mail_app)["delivered"] == 1
     second = recorder.received[1]
     assert second.message["Subject"].endswith("bị nhập sai 2 lần")
-    assert "từ 10:30 ngày 20/11/2026 đến 11:05 ngày 20/11/2026" in second.text
+    assert f"từ {vn(NOW + timedelta(minutes=30))} đến {vn(NOW + timedelta(minutes=65))}" in second.text
     assert second.message["Message-ID"] != mail.message["Message-ID"]
     assert {r for m in recorder.received for r in m.rcpt_tos} == {STAFF_EMAIL}  # nobody else
     audited = db.scalars(select(AuditEntry.target).where(AuditEntry.action == "alert.queued")).all()
@@ -294,12 +300,12 @@ def test_the_daily_digest_lists_the_agencies_that_checked_and_is_queued_once(
     runner = mail_app.test_cli_runner()
     clock.at = NOW + timedelta(days=1)
     first = runner.invoke(args=["alerts", "digest", "--json"])
-    assert json.loads(first.stdout) == {"day": "2026-11-20", "queued": 1}
+    assert json.loads(first.stdout) == {"day": VN_TODAY.isoformat(), "queued": 1}
     assert json.loads(runner.invoke(args=["alerts", "digest", "--json"]).stdout)["queued"] == 0
     assert deliver(mail_app)["delivered"] == 1
     mail = recorder.received[0]
     assert mail.rcpt_tos == [STAFF_EMAIL]
-    assert mail.message["Subject"] == "Các lượt kiểm tra thẻ của cán bộ TTTT-001 ngày 20/11/2026"
+    assert mail.message["Subject"] == f"Các lượt kiểm tra thẻ của cán bộ TTTT-001 ngày {VN_TODAY:%d/%m/%Y}"
     assert "2 lượt kiểm tra" in mail.text
     assert "UBND tỉnh Nghệ An (kết quả: valid)" in mail.text and "Sở Nội vụ Hà Nội (kết quả: valid)" in mail.text
 

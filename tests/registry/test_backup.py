@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from keys.contract import VN_TZ
 from keys.crypto import MasterKey
 from registry.backup.service import non_empty_tables
 from registry.credentials import service as credentials
@@ -283,7 +285,8 @@ def test_revocations_since_a_time_with_the_command_to_reapply(source: tuple[Flas
     ]
     assert rows[0]["command"] == f"flask --app app assignment revoke {sample.assignment_id} --reason 'lost letter'"
     # NOW is 10:00 in Viet Nam: a minute later, nothing
-    later = runner.invoke(args=["audit", "revocations", "--since", "2026-11-20T10:01"])
+    a_minute_later = (NOW + timedelta(minutes=1)).astimezone(VN_TZ).strftime("%Y-%m-%dT%H:%M")
+    later = runner.invoke(args=["audit", "revocations", "--since", a_minute_later])
     assert later.exit_code == 0
     assert later.output.strip() == "no revocation since then"
     bad = runner.invoke(args=["audit", "revocations", "--since", "yesterday"])

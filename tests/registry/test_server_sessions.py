@@ -16,6 +16,7 @@ from flask.sessions import SecureCookieSessionInterface
 from helpers_admin import PASSWORD, cheap_argon2, make_admin, must, sign_in_client  # noqa: F401 - fixture
 from sqlalchemy import select
 
+from keys.contract import VN_TZ
 from registry.accounts import service as accounts
 from registry.accounts.auth import COOKIE_DEV
 from registry.accounts.models import AccountStatus, AdminRole
@@ -112,7 +113,7 @@ def test_sessions_page_lists_only_ones_own_open_sessions(app, session, master):
     assert len(this) == 1 and "Laptop/1.0" in this[0][2] and "127.0.0.1" in this[0][2]
     phone_row = next(r for r in rows if not r[1])
     assert "Phone/2.0" in phone_row[2] and "203.0.113.7" in phone_row[2]
-    assert phone_row[2].count("20/11/2026") == 2  # signed in and last seen, in Viet Nam time
+    assert phone_row[2].count(f"{NOW.astimezone(VN_TZ):%d/%m/%Y}") == 2  # signed in and last seen, in Viet Nam time
     # "sign out this one" on the phone's row ends the phone's session only
     assert laptop.post(f"/admin/account/sessions/{phone_row[0]}/end").status_code == 302
     assert phone.get("/admin/staff").status_code == 302

@@ -18,7 +18,7 @@ from helpers_assignments import AGENCY, assign, decode_qr
 
 from keys import jose
 from keys import service as key_service
-from keys.contract import RECEIPT_TYP
+from keys.contract import RECEIPT_TYP, VN_TZ
 from registry.credentials.models import CredentialStatus
 from registry.credentials.service import change_status
 
@@ -187,7 +187,7 @@ def test_receipt_page_shows_a_genuine_receipt(client, session, master, signing_k
     html = page.get_data(as_text=True)
     assert 'data-receipt="genuine"' in html
     assert "BIÊN BẢN HỢP LỆ" in html
-    for fact in (NAME, "TTTT-001", a.credential.id, AGENCY, "20/11/2026", "Giấy giới thiệu"):
+    for fact in (NAME, "TTTT-001", a.credential.id, AGENCY, f"{NOW.astimezone(VN_TZ):%d/%m/%Y}", "Giấy giới thiệu"):
         assert fact in html, fact
     english = client.get(f"/r/{receipt}?lang=en").get_data(as_text=True)
     assert "GENUINE RECEIPT" in english and "Letter of introduction" in english
@@ -267,7 +267,7 @@ def test_pdf_is_one_a4_page_of_vietnamese_text_whose_qr_is_the_receipt(client, s
         "Giấy giới thiệu",
         "Mã cán bộ TTTT-001",
         AGENCY,
-        "20/11/2026",
+        f"{NOW.astimezone(VN_TZ):%d/%m/%Y}",
     ):
         assert _flat(expected) in text, expected
     receipt = _qr_receipt(reader)
