@@ -99,7 +99,7 @@ def digest(name: str, code: str, day: date, checks: Sequence[Check]) -> Mail:
         [
             _greeting(name),
             f"Ngày {day:%d/%m/%Y}, {len(checks)} lượt kiểm tra thẻ hoặc giấy giới thiệu của anh/chị "
-            f"(mã cán bộ {code}) trên hệ thống xác minh có ghi tên cơ quan:",
+            f"(mã cán bộ {code}) trên hệ thống xác minh có ghi tên cơ quan (tên do người kiểm tra tự nhập):",
             "\n".join(lines),
             "Nếu anh/chị không làm việc với cơ quan nào trong danh sách vào ngày đó, có thể ai đó đang "
             "dùng thẻ của anh/chị. " + IF_NOT_YOU,

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, delete, insert, literal, or_, select
+from sqlalchemy import Insert, delete, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,14 @@ EVENTS = {kind: f"mail.{kind.value}" for kind in AlertKind}
 WINDOW = timedelta(hours=1)
 KEEP_CHECKS = timedelta(days=35)  # a digest needs yesterday's; a month serves a late rerun
 MAX_AGENCY = 200
+# What anyone can cause without signing in is bounded: the agency name is typed by
+# whoever checks a card (no account), and reports are anonymous. So a person's digest
+# holds at most this many checks a day, and a person gets at most this many report
+# alerts an hour (each report is still stored and triaged; only the mails stop).
+MAX_CHECKS_PER_DAY = 100
+MAX_REPORT_ALERTS_PER_HOUR = 5
 ACTOR = "system:alerts"
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co"})  # control and format characters: never in a mail
 
 
 def _recipient(staff: Staff | None, kind: AlertKind, session: Session) -> str | None:
@@ -150,6 +158,19 @@ CHANNEL_WORDS = {
 }
 
 
+def _report_alerts_last_hour(session: Session, staff_id: int, at: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.event == EVENTS[AlertKind.REPORT],
+                OutboxMessage.idempotency_key.endswith(f":{staff_id}"),
+                OutboxMessage.created_at > at - WINDOW,
+            )
+        )
+        or 0
+    )
+
+
 def report_names_staff(
     session: Session,
     *,
@@ -173,7 +194,7 @@ def report_names_staff(
     queued = 0
     for staff in session.scalars(select(Staff).where(or_(*conditions)).order_by(Staff.id)):
         to = _recipient(staff, AlertKind.REPORT, session)
-        if to is None:
+        if to is None or _report_alerts_last_hour(session, staff.id, at) >= MAX_REPORT_ALERTS_PER_HOUR:
             continue
         matched = [
             word
@@ -206,16 +227,23 @@ def check_insert(*, staff_code: str, credential_id: str, agency: str, verdict: s
     """The one statement that notes a check of this person's credential by an agency
     that gave its name (None when no name was given): it finds the person itself, so
     the verification fast path can run it on its autocommit engine."""
-    name = " ".join(agency.split())[:MAX_AGENCY]
+    visible = "".join(c for c in agency if unicodedata.category(c) not in INVISIBLE)
+    name = " ".join(visible.split())[:MAX_AGENCY]
     if not name:
         return None
+    checks_today = (
+        select(func.count())
+        .select_from(CardCheck)
+        .where(CardCheck.staff_id == Staff.id, CardCheck.at > literal(at - timedelta(days=1), UTCDateTime()))
+        .scalar_subquery()
+    )
     row = select(
         Staff.id,
         literal(credential_id[:64]),
         literal(name),
         literal(verdict),
         literal(at, UTCDateTime()),
-    ).where(Staff.code == staff_code)
+    ).where(Staff.code == staff_code, checks_today < MAX_CHECKS_PER_DAY)
     return insert(CardCheck).from_select(["staff_id", "credential_id", "agency", "verdict", "at"], row)
 
 

@@ -370,3 +370,27 @@ def test_departed_people_get_no_alert(mail_app, db, master, recorder):
     db.commit()
     report(mail_app.test_client())
     assert deliver(mail_app)["delivered"] == 0 and recorder.received == []
+
+
+def test_what_anyone_can_cause_is_bounded(mail_app, db, master, clock, recorder, signing_key):
+    """The agency name is typed by whoever checks (no account) and reports are
+    anonymous: a flood neither fills the table nor the person's mailbox."""
+    from sqlalchemy import func
+
+    from registry.alerts.models import CardCheck
+
+    add_person(db, phone="0912 345 678", email=STAFF_EMAIL)
+    token = issue(db, master).token
+    client = mail_app.test_client()
+    client.get(f"/v/{token}", query_string={"agency": "UBND\u202e tỉnh\u200b Nghệ An\u0007"})
+    stored = db.scalars(select(CardCheck.agency)).one()
+    assert stored == "UBND tỉnh Nghệ An"  # no control or format character reaches a mail
+    for i in range(alerts.MAX_CHECKS_PER_DAY + 20):
+        client.get("/api/v1/verify", query_string={"token": token, "agency": f"Cơ quan {i}"})
+    assert db.scalar(select(func.count(CardCheck.id))) == alerts.MAX_CHECKS_PER_DAY
+    for _ in range(alerts.MAX_REPORT_ALERTS_PER_HOUR + 3):
+        report(client)
+    assert deliver(mail_app)["delivered"] == alerts.MAX_REPORT_ALERTS_PER_HOUR
+    clock.at = NOW + timedelta(minutes=61)  # the next hour: alerts again
+    report(client)
+    assert deliver(mail_app)["delivered"] == 1
