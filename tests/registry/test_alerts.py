@@ -383,11 +383,13 @@ def test_what_anyone_can_cause_is_bounded(mail_app, db, master, clock, recorder,
     token = issue(db, master).token
     client = mail_app.test_client()
     client.get(f"/v/{token}", query_string={"agency": "UBND\u202e tỉnh\u200b Nghệ An\u0007"})
-    stored = db.scalars(select(CardCheck.agency)).one()
+    with mail_app.extensions["chinhdanh.sessionmaker"]() as s:  # a transaction of its own, ended here
+        stored = s.scalars(select(CardCheck.agency)).one()
     assert stored == "UBND tỉnh Nghệ An"  # no control or format character reaches a mail
     for i in range(alerts.MAX_CHECKS_PER_DAY + 20):
         client.get("/api/v1/verify", query_string={"token": token, "agency": f"Cơ quan {i}"})
-    assert db.scalar(select(func.count(CardCheck.id))) == alerts.MAX_CHECKS_PER_DAY
+    with mail_app.extensions["chinhdanh.sessionmaker"]() as s:
+        assert s.scalar(select(func.count(CardCheck.id))) == alerts.MAX_CHECKS_PER_DAY
     for _ in range(alerts.MAX_REPORT_ALERTS_PER_HOUR + 3):
         report(client)
     assert deliver(mail_app)["delivered"] == alerts.MAX_REPORT_ALERTS_PER_HOUR
