@@ -12,6 +12,14 @@ thirty strings (Flask-Babel's context lookups), more than the whole verification
 words around it are fixed for a process and a language: the catalogs are compiled at
 start-up, and configuration does not change while the process runs.
 
+A page is a function of what it is given and nothing else: the verdict and what was
+read with it, the officer's parameters, the warnings, the language, and the time of
+the check, which it shows to the minute. So the last pages rendered are kept, each
+under everything it was rendered from (``PageInputs``): a scan whose verification
+reads the same rows in the same minute gets the same bytes without Jinja. This keeps
+no verdict: every scan verifies, and any change to what it read (a revocation, a
+suspension, a new warning, another agency) is another key and a fresh render.
+
 The scan page's fast path (``verify.verification.fastpage``) renders with this; the
 Flask view keeps ``render_template``, and the tests hold the two to the same bytes
 for every verdict, in both languages.
@@ -19,10 +27,12 @@ for every verdict, in both languages.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, url_for
@@ -64,6 +74,9 @@ def jinja_gettext(ugettext: Gettext) -> Callable[..., str]:
 
 GETTEXT_NAMES = frozenset({"_", "gettext"})
 TEMPLATE_CACHE = 50  # the page's few templates, compiled once per language
+# pages kept per process (a few KB each): every card of a scam campaign, in both
+# languages, over the minute its "checked at" shows; a miss costs one render
+RENDERED_PAGES = 256
 
 
 class FoldedGettext(Extension):
@@ -187,6 +200,40 @@ def _as_jinja_shows(line: Any) -> Any:
     return Markup(line.__html__()) if hasattr(line, "__html__") else line  # noqa: S704
 
 
+@dataclass(frozen=True, slots=True)
+class PageInputs:
+    """Everything a scan page is rendered from, hashable: the verdict as read
+    (``result``, its claims apart and its time cut to the minute the page shows), the
+    language, the request's parameters, the warnings, the receipt's token."""
+
+    result: Result  # claims None, checked_at to the minute
+    claims: str | None  # the verified claims, as canonical JSON
+    lang: str
+    args: tuple[tuple[str, str], ...]
+    public_warnings: tuple[WarningRef, ...]
+    receipt_token: str
+
+    @classmethod
+    def of(
+        cls,
+        result: Result,
+        lang: str,
+        args: Mapping[str, str],
+        receipt_token: str | None,
+        public_warnings: tuple[WarningRef, ...],
+    ) -> PageInputs:
+        minute = result.checked_at.replace(second=0, microsecond=0)  # vn_datetime shows no more
+        claims = None if result.claims is None else json.dumps(result.claims, sort_keys=True, ensure_ascii=False)
+        return cls(
+            result=replace(result, claims=None, checked_at=minute),
+            claims=claims,
+            lang=lang,
+            args=tuple(sorted(args.items())),
+            public_warnings=public_warnings,
+            receipt_token=receipt_token or result.token or "",
+        )
+
+
 class VerdictPage:
     """Renders ``verify/verdict.html`` for a verdict, a language and the officer's
     agency, as ``render_template`` renders it in the Flask view."""
@@ -196,6 +243,8 @@ class VerdictPage:
         self.static_urls = StaticUrls(app)
         self._words: dict[str, Words] = {}
         self._lock = threading.Lock()
+        # thread-safe, bounded; keyed by all that a page is made of (module docstring)
+        self._rendered = lru_cache(maxsize=RENDERED_PAGES)(self._render)
 
     def words(self, lang: str) -> Words:
         found = self._words.get(lang)
@@ -218,15 +267,21 @@ class VerdictPage:
         the rest as ``views.verdict_page_body`` gives them."""
         if lang not in LANGUAGES:
             raise ValueError(f"no such language: {lang}")
-        words = self.words(lang)
+        return self._rendered(PageInputs.of(result, lang, args, receipt_token, public_warnings))
+
+    def _render(self, inputs: PageInputs) -> str:
+        """The page made from ``inputs`` by Jinja, and from nothing else."""
+        claims = None if inputs.claims is None else json.loads(inputs.claims)
+        result = replace(inputs.result, claims=claims)
+        words = self.words(inputs.lang)
         template = words.env.get_template(TEMPLATE)
         return template.render(
             result=result,
             data=result_json(result, words.server),
             ok=result.verdict is Verdict.VALID,
-            request=QueryOnly(args),
-            public_warnings=public_warnings,
-            receipt_token=receipt_token or result.token,
+            request=QueryOnly(dict(inputs.args)),
+            public_warnings=inputs.public_warnings,
+            receipt_token=inputs.receipt_token,
         )
 
 
