@@ -22,18 +22,19 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Connection
 from werkzeug.http import parse_cookie
 
 from keys.contract import VERIFY_PREFIX
 from registry.alerts.service import check_insert
 from registry.platform.clock import clock_of
-from registry.platform.db import read_engine
+from registry.platform.db import read_engine, read_with_retry
 from registry.platform.metrics import ROUTE_KEY, VERIFICATIONS
 from registry.platform.web import language_of, prefers_json
-from verify.core.agency import MAX_AGENCY_INPUT
+from verify.core.agency import MAX_AGENCY_INPUT, agency_matcher
 from verify.verification.fastpath import WSGIApp, hand_over, plain_query
 from verify.verification.page import VerdictPage
-from verify.verification.service import EXPECT_TYPS, expect_value, verify_on
+from verify.verification.service import EXPECT_TYPS, Result, expect_value, verify_read
 from verify.verification.views import OWN_ORIGIN
 from verify.warnings.service import WarningRef, warnings_naming_staff
 
@@ -97,28 +98,38 @@ class FastPage:
         return [body]
 
     def answer(self, token: str, params: dict[str, str], lang: str) -> bytes:
-        result = verify_on(
-            self.engine,
-            token,
-            issuer=self.issuer,
-            own_origin=self.own_origin,
-            now=self.clock(),
-            typs=EXPECT_TYPS[expect_value(params.get("expect", "")) or ""],
-            agency=params.get("agency", "")[:MAX_AGENCY_INPUT],  # as the view's _agency_param
-        )
+        now = self.clock()
+        agency = params.get("agency", "")
+        agency_matches = agency_matcher(agency[:MAX_AGENCY_INPUT])  # as the view's _agency_param
+
+        def read(conn: Connection) -> tuple[Result, tuple[WarningRef, ...]]:
+            """The verification (as ``verify_on``) and, on the same connection, the
+            Centre's public warnings naming the card's holder."""
+            result = verify_read(
+                conn,
+                token,
+                issuer=self.issuer,
+                own_origin=self.own_origin,
+                now=now,
+                typs=EXPECT_TYPS[expect_value(params.get("expect", "")) or ""],
+                agency_matches=agency_matches,
+            )
+            staff = result.credential.staff if result.credential is not None else None
+            if staff is None:
+                return result, ()
+            return result, warnings_naming_staff(conn, staff.code, phone=staff.phone, email=staff.email)
+
+        result, warned = read_with_retry(self.engine, read)
         VERIFICATIONS.labels(result.verdict.value, "page").inc()
-        warned: tuple[WarningRef, ...] = ()
-        staff = result.credential.staff if result.credential is not None else None
-        if staff is not None:
+        if result.credential is not None:
             noted = check_insert(  # a named agency's check, for the holder's digest
-                staff_code=staff.code,
-                credential_id=result.credential.id if result.credential else "",
-                agency=params.get("agency", ""),
+                staff_code=result.credential.staff.code,
+                credential_id=result.credential.id,
+                agency=agency,
                 verdict=result.verdict.value,
                 at=result.checked_at,
             )
-            with self.engine.connect() as conn:
-                if noted is not None:
+            if noted is not None:
+                with self.engine.connect() as conn:
                     conn.execute(noted)
-                warned = warnings_naming_staff(conn, staff.code, phone=staff.phone, email=staff.email)
         return self.page.render(result, lang, params, receipt_token=token, public_warnings=warned).encode()

@@ -149,22 +149,39 @@ def verify_on(
     typs: frozenset[str] = ALL_TYPS,
     agency: str = "",
 ) -> Result:
-    """``verify_token`` on a connection of the read engine (autocommit; see
+    """``verify_read`` on a connection of the read engine (autocommit; see
     registry.platform.db.make_read_engine), checking an assignment against the officer's
-    ``agency`` when one is given. When the answer gives none of the holder's own
-    contacts to call back on (``verify.core.callback``), the Centre's official contacts
-    are read on the same connection; a valid answer, the busy case, needs no second
-    round trip. The verify view, the fast path and the photo check all answer with
-    this."""
+    ``agency`` when one is given. The verify view, the fast path and the photo check
+    all answer with this."""
     agency_matches = agency_matcher(agency)
 
     def read(conn: Connection) -> Result:
-        result = verify_token(
-            conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches, own_origin=own_origin
+        return verify_read(
+            conn, text, issuer=issuer, own_origin=own_origin, now=now, typs=typs, agency_matches=agency_matches
         )
-        staff = result.credential.staff if result.credential is not None else None
-        if needs_centre_contacts(staff, valid=result.verdict is Verdict.VALID):
-            return replace(result, official_contacts=official_contacts(conn))
-        return result
 
     return read_with_retry(read_engine, read)
+
+
+def verify_read(
+    conn: Connection,
+    text: str,
+    *,
+    issuer: str,
+    own_origin: str,
+    now: datetime,
+    typs: frozenset[str] = ALL_TYPS,
+    agency_matches: Any = None,
+) -> Result:
+    """``verify_token`` on ``conn``. When the answer gives none of the holder's own
+    contacts to call back on (``verify.core.callback``), the Centre's official contacts
+    are read on the same connection; a valid answer, the busy case, needs no second
+    round trip. The scan page's fast path reads its warnings after this, on the same
+    connection."""
+    result = verify_token(
+        conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches, own_origin=own_origin
+    )
+    staff = result.credential.staff if result.credential is not None else None
+    if needs_centre_contacts(staff, valid=result.verdict is Verdict.VALID):
+        return replace(result, official_contacts=official_contacts(conn))
+    return result
