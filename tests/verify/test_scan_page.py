@@ -2,12 +2,16 @@
 gives exactly what the Flask view gives: the same status, headers and bytes for
 every verdict, in both languages, with and without the officer's agency; every
 request outside the plain scan still goes to the view; and nothing of a verdict is
-kept between requests, so a revocation shows on the next scan from any process."""
+kept between requests, so a revocation shows on the next scan from any process. What
+is kept (the pages rendered, each under everything it was made of, and the answers
+of Ed25519 checks per key and token) gives a fresh page as soon as anything a scan
+reads or shows changes."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -21,19 +25,25 @@ from jinja2 import Environment
 from werkzeug.test import TestResponse
 
 from app import create_app
+from keys import jose
 from keys import service as key_service
+from keys.contract import STAFF_TYP
 from keys.crypto import MasterKey
+from keys.errors import BadSignatureError
 from registry.accounts.models import AdminRole
 from registry.channels import service as channels
 from registry.credentials import service as credentials
 from registry.credentials.models import CredentialStatus
 from registry.demo.data import DEMO_CHANNELS
 from registry.platform.db import dispose_engines
-from registry.staff.models import StaffStatus
+from registry.staff.models import StaffDetails, StaffStatus
 from registry.staff.photos import set_photo
-from registry.staff.service import change_status, get_staff
+from registry.staff.service import change_status, get_staff, update_staff
+from verify.reports.models import ReportStatus
+from verify.reports.triage import triage
 from verify.verification.fastpage import FastPage
-from verify.verification.page import folded_environment, jinja_gettext
+from verify.verification.page import RENDERED_PAGES, VerdictPage, folded_environment, jinja_gettext
+from verify.warnings.service import publish
 
 VIEW = "verify.verdict_page"
 VERDICT = re.compile(r'data-verdict="([a-z_]+)"')
@@ -387,28 +397,29 @@ def test_gettext_folded_at_compile_time_renders_as_the_call_does(words: str, cat
         assert "gettext" not in folded.compile(source, raw=True)  # no call left to make
 
 
-def test_a_card_named_by_a_public_warning_gives_the_same_page_below_flask(
-    app: Flask, flask_only: Flask, centre: Any, master: MasterKey, signing_key: Any, page_views: list[str]
-) -> None:
-    """The warning's link (issue 15) and the receipt's, as the Flask view gives them."""
-    from verify.reports.models import ReportStatus
-    from verify.reports.triage import triage
-    from verify.warnings.service import publish
-
-    token = card(centre, master, code="TTTT-009", phone="0903 333 444").token
-    client = app.test_client(use_cookies=False)
+def warn_about(session: Any, client: Any, staff_code: str) -> None:
+    """A report naming ``staff_code``, confirmed and published as a public warning."""
     report = {
         "channel": "phone",
-        "staff_code": "TTTT-009",
+        "staff_code": staff_code,
         "request_text": "Đề nghị chuyển phí đăng bài.",
         "reporter_agency": AGENCY,
         "reporter_contact": "Trần Văn B, 0243 111 222",
     }
     ref = client.post("/api/v1/reports", json=report).get_json()["reference"]
-    triage(centre, ref, ReportStatus.REVIEWING, note=None, actor="test", now=NOW)
-    triage(centre, ref, ReportStatus.CONFIRMED, note="Đã xác minh", actor="test", now=NOW)
-    publish(centre, ref, text="Không chuyển tiền.", actor="test", now=NOW)
-    centre.commit()
+    triage(session, ref, ReportStatus.REVIEWING, note=None, actor="test", now=NOW)
+    triage(session, ref, ReportStatus.CONFIRMED, note="Đã xác minh", actor="test", now=NOW)
+    publish(session, ref, text="Không chuyển tiền.", actor="test", now=NOW)
+    session.commit()
+
+
+def test_a_card_named_by_a_public_warning_gives_the_same_page_below_flask(
+    app: Flask, flask_only: Flask, centre: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    """The warning's link (issue 15) and the receipt's, as the Flask view gives them."""
+    token = card(centre, master, code="TTTT-009", phone="0903 333 444").token
+    client = app.test_client(use_cookies=False)
+    warn_about(centre, client, "TTTT-009")
     slow = flask_only.test_client(use_cookies=False)
     for params in ({}, {"agency": AGENCY, "expect": "credential"}):
         for headers in ({}, EN):
@@ -417,3 +428,109 @@ def test_a_card_named_by_a_public_warning_gives_the_same_page_below_flask(
             body = got.get_data(as_text=True)
             assert 'data-public-warnings="1"' in body and 'id="receipt-pdf"' in body
     assert page_views == []  # every one below Flask
+
+
+# ------------------------------------------------------------------ what is kept between scans
+
+MINUTE = NOW.replace(second=0, microsecond=0)  # whatever NOW is (CHINHDANH_TEST_NOW), a minute's start
+
+
+def kept_pages(app: Flask) -> VerdictPage:
+    layer = fast_page(app)
+    assert layer is not None
+    return layer.page
+
+
+def contactable(session: Any, master: MasterKey) -> str:
+    """A card in force whose holder has a phone and an email (its token)."""
+    return str(card(session, master, phone="0912 000 001", email="duc@tdkt.gov.vn").token)
+
+
+def test_the_same_scan_in_the_same_minute_is_rendered_once(
+    app: Flask, session: Any, master: MasterKey, signing_key: Any, clock: Any, page_views: list[str]
+) -> None:
+    token = contactable(session, master)
+    phone = app.test_client(use_cookies=False)
+    clock.at = MINUTE + timedelta(seconds=5)
+    before = kept_pages(app).kept()
+    first = scan(phone, token)
+    clock.at = MINUTE + timedelta(seconds=55)  # the page shows the minute, not the second
+    again = scan(phone, token)
+    kept = kept_pages(app).kept()
+    assert (kept.misses - before.misses, kept.hits - before.hits) == (1, 1)
+    assert exactly(again) == exactly(first) and verdict_of(again) == "valid"
+    clock.at = MINUTE + timedelta(seconds=60)
+    later = scan(phone, token)
+    assert kept_pages(app).kept().misses - before.misses == 2
+    shown = (MINUTE + timedelta(hours=7, minutes=1)).strftime("%H:%M %d/%m/%Y")  # Viet Nam's time
+    assert f"{shown}</p>" in later.get_data(as_text=True) and f"{shown}</p>" not in first.get_data(as_text=True)
+    assert page_views == []
+
+
+def test_a_change_to_the_holder_shows_on_the_next_scan(
+    app: Flask, flask_only: Flask, session: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    token = contactable(session, master)
+    phone = app.test_client(use_cookies=False)
+    assert "0912 000 001" in scan(phone, token).get_data(as_text=True)
+    staff = get_staff(session, "TTTT-001")
+    details = StaffDetails(staff.code, "Nguyễn Văn Đức", staff.title, staff.unit, "0912 999 999", staff.email)
+    update_staff(session, staff, details, actor="test", now=NOW)
+    session.commit()
+    got = scan(phone, token)
+    body = got.get_data(as_text=True)
+    assert "0912 999 999" in body and "0912 000 001" not in body
+    assert exactly(got) == exactly(scan(flask_only.test_client(use_cookies=False), token))
+    assert page_views == []
+
+
+def test_a_warning_published_after_a_scan_shows_on_the_next(
+    app: Flask, session: Any, master: MasterKey, signing_key: Any, page_views: list[str]
+) -> None:
+    token = contactable(session, master)
+    phone = app.test_client(use_cookies=False)
+    assert "data-public-warnings" not in scan(phone, token).get_data(as_text=True)
+    warn_about(session, phone, "TTTT-001")
+    assert 'data-public-warnings="1"' in scan(phone, token).get_data(as_text=True)
+    assert page_views == []
+
+
+def test_the_pages_kept_are_bounded(app: Flask, session: Any, master: MasterKey, signing_key: Any) -> None:
+    """An officer's agency is part of a page: a caller naming a new one at each scan
+    makes a new page each time, and the oldest go."""
+    token = contactable(session, master)
+    phone = app.test_client(use_cookies=False)
+    for n in range(RENDERED_PAGES + 20):
+        assert scan(phone, token, agency=f"Sở Nội vụ {n}").status_code == 200
+    kept = kept_pages(app).kept()
+    assert kept.maxsize == RENDERED_PAGES and kept.currsize == RENDERED_PAGES
+    assert kept.misses >= RENDERED_PAGES + 20
+    last = f"Sở Nội vụ {RENDERED_PAGES + 19}"
+    assert urlencode({"agency": last}) in scan(phone, token, agency=last).get_data(as_text=True)  # the receipt's link
+
+
+@pytest.fixture()
+def token_and_key(session: Any, master: MasterKey, signing_key: Any) -> tuple[jose.ParsedToken, Any]:
+    token = contactable(session, master)
+    parsed = jose.parse_token(token, typs=frozenset({STAFF_TYP}))
+    return parsed, jose.import_public(signing_key.public_jwk)
+
+
+def test_a_signature_checked_once_gives_the_same_answer_and_no_other(
+    token_and_key: tuple[jose.ParsedToken, Any], master: MasterKey
+) -> None:
+    parsed, key = token_and_key
+    jose.verify_signature(parsed, key)
+    before = jose.signature_verifies.cache_info()
+    jose.verify_signature(parsed, key)  # kept: the same answer, not checked again
+    assert jose.signature_verifies.cache_info().hits == before.hits + 1
+    header, payload, signature = parsed.raw.split(".")
+    flipped = jose.b64url_decode(signature)
+    forged = jose.b64url_encode(bytes([flipped[0] ^ 1]) + flipped[1:])
+    tampered = jose.ParsedToken(raw=f"{header}.{payload}.{forged}", header=parsed.header, claims=parsed.claims)
+    with pytest.raises(BadSignatureError):
+        jose.verify_signature(tampered, key)
+    other = jose.generate_private()
+    with pytest.raises(BadSignatureError):  # verified under its key, not under another
+        jose.verify_signature(parsed, other)
+    assert jose.signature_verifies.cache_info().maxsize == jose.VERIFIED_SIGNATURES

@@ -269,6 +269,10 @@ class VerdictPage:
             raise ValueError(f"no such language: {lang}")
         return self._rendered(PageInputs.of(result, lang, args, receipt_token, public_warnings))
 
+    def kept(self) -> Any:
+        """How the kept pages fare: hits, misses, size (``functools`` CacheInfo)."""
+        return self._rendered.cache_info()
+
     def _render(self, inputs: PageInputs) -> str:
         """The page made from ``inputs`` by Jinja, and from nothing else."""
         claims = None if inputs.claims is None else json.loads(inputs.claims)
