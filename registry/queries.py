@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from keys.models import KeyPurpose, KeyState, SigningKey
@@ -73,59 +73,72 @@ def _card(values: Any) -> StaffCard:
     )
 
 
-# Built once: constructing a select costs more than running it on the hot path.
-_VERIFY_QUERY = (
-    select(
-        SigningKey.kid,
-        SigningKey.state,
-        SigningKey.public_jwk,
-        Credential.id.label("cred_id"),
-        Credential.kind,
-        Credential.status.label("cred_status"),
-        Credential.issued_at,
-        Credential.not_before,
-        Credential.expires_at,
-        *_STAFF_COLUMNS,
-    )
-    .select_from(SigningKey)
-    .outerjoin(Credential, and_(Credential.key_id == SigningKey.id, Credential.id == bindparam("jti")))
-    .outerjoin(Staff, Staff.id == Credential.staff_id)
-    .where(SigningKey.kid == bindparam("kid"), SigningKey.purpose == KeyPurpose.SIGNING)
-)
-
-
 def _connection(db: Session | Connection) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
-_verify_reads: Compiled = weakref.WeakKeyDictionary()
+class VerificationRead:
+    """A verification's one round trip: the signing key named ``kid`` and, if that key
+    signed it, the credential ``jti`` with its holder; and after them the values of the
+    ``extra`` columns a caller adds, which may be correlated with the holder (``Staff``):
+    what else a scan shows of that person, read without a second round trip (the scan
+    page's fast path asks whether a public warning names them).
+
+    Built once, compiled once per dialect: constructing a select costs more than
+    running it on the hot path. Takes a session or, on the hot path, a bare connection
+    (no ORM unit of work to open and close)."""
+
+    def __init__(self, *extra: ColumnElement[Any]) -> None:
+        self.query = (
+            select(
+                SigningKey.kid,
+                SigningKey.state,
+                SigningKey.public_jwk,
+                Credential.id.label("cred_id"),
+                Credential.kind,
+                Credential.status.label("cred_status"),
+                Credential.issued_at,
+                Credential.not_before,
+                Credential.expires_at,
+                *_STAFF_COLUMNS,
+                *extra,
+            )
+            .select_from(SigningKey)
+            .outerjoin(Credential, and_(Credential.key_id == SigningKey.id, Credential.id == bindparam("jti")))
+            .outerjoin(Staff, Staff.id == Credential.staff_id)
+            .where(SigningKey.kid == bindparam("kid"), SigningKey.purpose == KeyPurpose.SIGNING)
+        )
+        self.own_columns = len(self.query.selected_columns) - len(extra)
+        self.compiled: Compiled = weakref.WeakKeyDictionary()
+
+    def __call__(
+        self, db: Session | Connection, kid: str, jti: str
+    ) -> tuple[KeyRecord | None, CredentialRecord | None, tuple[Any, ...]]:
+        """The key, the credential, and the extra columns' values (none without a key)."""
+        conn = _connection(db)
+        row = prepared_for(self.compiled, self.query, conn).first(conn, {"kid": kid, "jti": jti})
+        if row is None:
+            return None, None, ()
+        own, extra = row[: self.own_columns], row[self.own_columns :]
+        (kid_, state, public_jwk, cred_id, kind, cred_status, issued_at, not_before, expires_at, *staff) = own
+        key = KeyRecord(kid=kid_, state=state, public_jwk=public_jwk)
+        if cred_id is None:
+            return key, None, extra
+        record = CredentialRecord(
+            id=cred_id,
+            kind=kind,
+            status=cred_status,
+            issued_at=issued_at,
+            not_before=not_before,
+            expires_at=expires_at,
+            staff=_card(staff),
+        )
+        return key, record, extra
+
+
+KEY_AND_CREDENTIAL = VerificationRead()  # what every verification reads
 _contact_reads: Compiled = weakref.WeakKeyDictionary()
 _card_reads: Compiled = weakref.WeakKeyDictionary()
-
-
-def key_and_credential(
-    db: Session | Connection, kid: str, jti: str
-) -> tuple[KeyRecord | None, CredentialRecord | None]:
-    """One round trip for a verification: the signing key named ``kid`` and, if that
-    key signed it, the credential ``jti`` with its holder. Takes a session or, on the
-    hot path, a bare connection (no ORM unit of work to open and close)."""
-    conn = _connection(db)
-    row = prepared_for(_verify_reads, _VERIFY_QUERY, conn).first(conn, {"kid": kid, "jti": jti})
-    if row is None:
-        return None, None
-    (kid_, state, public_jwk, cred_id, kind, cred_status, issued_at, not_before, expires_at, *staff) = row
-    key = KeyRecord(kid=kid_, state=state, public_jwk=public_jwk)
-    if cred_id is None:
-        return key, None
-    return key, CredentialRecord(
-        id=cred_id,
-        kind=kind,
-        status=cred_status,
-        issued_at=issued_at,
-        not_before=not_before,
-        expires_at=expires_at,
-        staff=_card(staff),
-    )
 
 
 _CARD_STATUSES = (

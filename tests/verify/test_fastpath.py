@@ -30,6 +30,7 @@ from registry.platform.metrics import RequestTimer
 from registry.platform.prepared import PreparedRead
 from registry.staff.photos import set_photo
 from registry.staff.service import get_staff
+from verify.verification.fastpage import WARNED_READ
 from verify.verification.fastpath import FastVerify
 
 VIEW = "verify.api_verify"
@@ -215,8 +216,9 @@ def test_a_failure_below_flask_is_answered_by_the_view(
     assert view_calls == [VIEW]
 
 
+@pytest.mark.parametrize("read", [queries.KEY_AND_CREDENTIAL, WARNED_READ], ids=["verification", "scan page"])
 def test_the_prepared_read_gives_the_rows_sqlalchemy_gives(
-    app: Flask, session: Any, master: MasterKey, signing_key: Any
+    app: Flask, session: Any, master: MasterKey, signing_key: Any, read: queries.VerificationRead
 ) -> None:
     cases = every_state(session, master, BASE_URL, now=NOW)
     pairs = [("missing-kid", "missing-jti"), (signing_key.kid, "missing-jti")]
@@ -228,10 +230,10 @@ def test_the_prepared_read_gives_the_rows_sqlalchemy_gives(
         pairs.append((header["kid"], claims["jti"]))
     engine = app.extensions["chinhdanh.read_engine"]
     with engine.connect() as conn:
-        prepared = PreparedRead.compile(queries._VERIFY_QUERY, conn.dialect)
+        prepared = PreparedRead.compile(read.query, conn.dialect)
         found = 0
         for kid, jti in pairs:
-            want = conn.execute(queries._VERIFY_QUERY, {"kid": kid, "jti": jti}).first()
+            want = conn.execute(read.query, {"kid": kid, "jti": jti}).first()
             got = prepared.first(conn, {"kid": kid, "jti": jti})
             assert got == (tuple(want) if want is not None else None), (kid, jti)
             # StrEnum members equal their strings: the types must match too
@@ -284,7 +286,7 @@ def test_verification_survives_the_server_dropping_every_connection(
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         with pytest.raises(DBAPIError) as failure:
-            queries.key_and_credential(conn, kid, "x")
+            queries.KEY_AND_CREDENTIAL(conn, kid, "x")
         assert failure.value.connection_invalidated and conn.invalidated
     assert client.get(url).json["verdict"] == "valid"  # type: ignore[index]  # a new pooled connection
     # as after a restart of the server: every pooled connection of the service is gone

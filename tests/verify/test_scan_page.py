@@ -43,7 +43,7 @@ from verify.reports.models import ReportStatus
 from verify.reports.triage import triage
 from verify.verification.fastpage import FastPage
 from verify.verification.page import RENDERED_PAGES, VerdictPage, folded_environment, jinja_gettext
-from verify.warnings.service import publish
+from verify.warnings.service import publish, withdraw
 
 VIEW = "verify.verdict_page"
 VERDICT = re.compile(r'data-verdict="([a-z_]+)"')
@@ -397,20 +397,23 @@ def test_gettext_folded_at_compile_time_renders_as_the_call_does(words: str, cat
         assert "gettext" not in folded.compile(source, raw=True)  # no call left to make
 
 
-def warn_about(session: Any, client: Any, staff_code: str) -> None:
-    """A report naming ``staff_code``, confirmed and published as a public warning."""
+def warn_about(session: Any, client: Any, staff_code: str, **names: str) -> int:
+    """A report naming ``staff_code`` (and ``names``: a phone, an email), confirmed and
+    published as a public warning; its id."""
     report = {
         "channel": "phone",
         "staff_code": staff_code,
         "request_text": "Đề nghị chuyển phí đăng bài.",
         "reporter_agency": AGENCY,
         "reporter_contact": "Trần Văn B, 0243 111 222",
+        **names,
     }
     ref = client.post("/api/v1/reports", json=report).get_json()["reference"]
     triage(session, ref, ReportStatus.REVIEWING, note=None, actor="test", now=NOW)
     triage(session, ref, ReportStatus.CONFIRMED, note="Đã xác minh", actor="test", now=NOW)
-    publish(session, ref, text="Không chuyển tiền.", actor="test", now=NOW)
+    warning = publish(session, ref, text="Không chuyển tiền.", actor="test", now=NOW)
     session.commit()
+    return int(warning.id)
 
 
 def test_a_card_named_by_a_public_warning_gives_the_same_page_below_flask(
@@ -534,3 +537,36 @@ def test_a_signature_checked_once_gives_the_same_answer_and_no_other(
     with pytest.raises(BadSignatureError):  # verified under its key, not under another
         jose.verify_signature(parsed, other)
     assert jose.signature_verifies.cache_info().maxsize == jose.VERIFIED_SIGNATURES
+
+
+@pytest.mark.parametrize(
+    "names",
+    [{"staff_code": "TTTT-001"}, {"phone": "+84 912 000 001"}, {"email": "DUC@tdkt.gov.vn"}],
+    ids=["staff code", "own phone", "own email"],
+)
+def test_a_warning_naming_the_holder_is_asked_for_in_the_scans_own_round_trip(
+    app: Flask,
+    flask_only: Flask,
+    session: Any,
+    master: MasterKey,
+    signing_key: Any,
+    page_views: list[str],
+    names: dict[str, str],
+) -> None:
+    """The fast path asks whether a warning names the holder within the verification's
+    query (verify.warnings.service.STAFF_WARNED): by the code, the phone or the email,
+    each spelled as a reporter may, as the Flask view's own query finds them; not for
+    another holder; not once the warning is withdrawn."""
+    token = contactable(session, master)
+    other = card(session, master, "TTTT-002", name="Lê Thị Hoa", phone="0912 000 002").token
+    fast, slow = app.test_client(use_cookies=False), flask_only.test_client(use_cookies=False)
+    warning_id = warn_about(session, fast, **{"staff_code": "", **names})
+    for scanned, warned in ((token, True), (other, False)):
+        got = scan(fast, scanned)
+        assert exactly(got) == exactly(scan(slow, scanned))
+        assert ('data-public-warnings="1"' in got.get_data(as_text=True)) is warned
+    withdraw(session, warning_id, actor="test", now=NOW)
+    session.commit()
+    got = scan(fast, token)
+    assert "data-public-warnings" not in got.get_data(as_text=True) and exactly(got) == exactly(scan(slow, token))
+    assert page_views == []

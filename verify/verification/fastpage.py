@@ -31,17 +31,19 @@ from registry.platform.clock import clock_of
 from registry.platform.db import read_engine, read_with_retry
 from registry.platform.metrics import ROUTE_KEY, VERIFICATIONS
 from registry.platform.web import language_of, prefers_json
+from registry.queries import VerificationRead
 from verify.core.agency import MAX_AGENCY_INPUT, agency_matcher
 from verify.verification.fastpath import WSGIApp, hand_over, plain_query
 from verify.verification.page import VerdictPage
 from verify.verification.service import EXPECT_TYPS, Result, expect_value, verify_read
 from verify.verification.views import OWN_ORIGIN
-from verify.warnings.service import WarningRef, warnings_naming_staff
+from verify.warnings.service import STAFF_WARNED, WarningRef, warnings_naming_staff
 
 PARAMS = frozenset({"agency", "expect"})
 SCAN_ROUTE = f"{VERIFY_PREFIX}<token>"
 LANG_COOKIE = "lang"
 HOST_BOUND = ("SERVER_NAME", "TRUSTED_HOSTS")  # settings (instance/config.py) that leave every scan to Flask
+WARNED_READ = VerificationRead(STAFF_WARNED)  # the verification's round trip, and: is the holder warned about?
 
 
 def plain_scan(environ: dict[str, Any]) -> tuple[str, dict[str, str], str] | None:
@@ -103,8 +105,9 @@ class FastPage:
         agency_matches = agency_matcher(agency[:MAX_AGENCY_INPUT])  # as the view's _agency_param
 
         def read(conn: Connection) -> tuple[Result, tuple[WarningRef, ...]]:
-            """The verification (as ``verify_on``) and, on the same connection, the
-            Centre's public warnings naming the card's holder."""
+            """The verification (as ``verify_on``), asking in its round trip whether a
+            public warning names the card's holder; then, on the same connection, the
+            warnings, when one does."""
             result = verify_read(
                 conn,
                 token,
@@ -113,9 +116,10 @@ class FastPage:
                 now=now,
                 typs=EXPECT_TYPS[expect_value(params.get("expect", "")) or ""],
                 agency_matches=agency_matches,
+                read=WARNED_READ,
             )
             staff = result.credential.staff if result.credential is not None else None
-            if staff is None:
+            if staff is None or not any(result.extra):
                 return result, ()
             return result, warnings_naming_staff(conn, staff.code, phone=staff.phone, email=staff.email)
 

@@ -25,7 +25,13 @@ from registry.channels.service import ChannelRecord
 from registry.credentials.entries import cards_block, effective_status
 from registry.credentials.models import CredentialKind
 from registry.platform.db import read_with_retry
-from registry.queries import CredentialRecord, holder_card_statuses, key_and_credential, official_contacts
+from registry.queries import (
+    KEY_AND_CREDENTIAL,
+    CredentialRecord,
+    VerificationRead,
+    holder_card_statuses,
+    official_contacts,
+)
 from verify.core.agency import agency_matcher
 from verify.core.callback import needs_centre_contacts
 from verify.core.claims import lookup_id, origin, read_presented, required_claims
@@ -62,6 +68,9 @@ class Result:
     # the Centre's channels to call back on when the answer gives none of the
     # holder's own (verify.core.callback), read with the verdict by ``verify_on``
     official_contacts: tuple[ChannelRecord, ...] = ()
+    # the values of the extra columns a caller's VerificationRead read with the
+    # credential (registry.queries), when the answer names one
+    extra: tuple[Any, ...] = ()
 
 
 def _entry_state(db: Session | Connection, record: CredentialRecord) -> EntryState:
@@ -84,12 +93,14 @@ def verify_token(
     typs: frozenset[str] = ALL_TYPS,
     agency_matches: Any = None,
     own_origin: str | None = None,
+    read: VerificationRead = KEY_AND_CREDENTIAL,
 ) -> Result:
     """Verify ``text`` (a token or a QR URL) against the registry read through ``db``
     and return the verdict with what can be trusted about it. ``agency_matches``, if
     given, is called with the verified claims of an assignment and returns True/False
     (``wrong_agency``) or None. ``own_origin`` is ``origin(issuer)``, which a server
-    computes once at start-up; computed here when not given."""
+    computes once at start-up; computed here when not given. ``read`` is the round
+    trip that reads the key and the credential, perhaps with extra columns."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -108,7 +119,7 @@ def verify_token(
         parsed = jose.parse_token(presented.token, typs=typs)
     except MalformedTokenError:
         return Result(Verdict.MALFORMED, now)
-    key, record = key_and_credential(db, parsed.kid, lookup_id(parsed.claims))
+    key, record, extra = read(db, parsed.kid, lookup_id(parsed.claims))
     if key is None:
         return Result(Verdict.UNKNOWN_KEY, now, token=parsed.raw)
     try:
@@ -124,7 +135,9 @@ def verify_token(
     except MalformedTokenError:
         return Result(Verdict.MALFORMED, now, kind=kind, token=parsed.raw)
     if key.state is KeyState.REVOKED:
-        return Result(Verdict.KEY_REVOKED, now, kind=kind, claims=claims, credential=record, token=parsed.raw)
+        return Result(
+            Verdict.KEY_REVOKED, now, kind=kind, claims=claims, credential=record, token=parsed.raw, extra=extra
+        )
     if record is None or record.kind is not kind or record.staff.code != claims["sub"]:
         # signed by our key yet not in the registry: we vouch for nothing we cannot find
         return Result(Verdict.REVOKED, now, kind=kind, claims=claims, token=parsed.raw)
@@ -136,7 +149,9 @@ def verify_token(
         expires_at=_ts(claims["exp"]),
         agency_matches=agency,
     )
-    return Result(decide(facts, now=now), now, kind=kind, claims=claims, credential=record, token=parsed.raw)
+    return Result(
+        decide(facts, now=now), now, kind=kind, claims=claims, credential=record, token=parsed.raw, extra=extra
+    )
 
 
 def verify_on(
@@ -172,14 +187,14 @@ def verify_read(
     now: datetime,
     typs: frozenset[str] = ALL_TYPS,
     agency_matches: Any = None,
+    read: VerificationRead = KEY_AND_CREDENTIAL,
 ) -> Result:
-    """``verify_token`` on ``conn``. When the answer gives none of the holder's own
+    """``verify_token`` on ``conn``, through ``read``. When the answer gives none of the holder's own
     contacts to call back on (``verify.core.callback``), the Centre's official contacts
     are read on the same connection; a valid answer, the busy case, needs no second
-    round trip. The scan page's fast path reads its warnings after this, on the same
-    connection."""
+    round trip."""
     result = verify_token(
-        conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches, own_origin=own_origin
+        conn, text, issuer=issuer, now=now, typs=typs, agency_matches=agency_matches, own_origin=own_origin, read=read
     )
     staff = result.credential.staff if result.credential is not None else None
     if needs_centre_contacts(staff, valid=result.verdict is Verdict.VALID):

@@ -16,13 +16,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from keys.contract import VN_TZ
 from keys.errors import N_, Message
 from keys.text import display_phone, fold_name
 from registry.audit import service as audit
 from registry.platform.prepared import Compiled, prepared_for
+from registry.staff.models import Staff
 from verify.errors import ConflictError, NotFoundError, TransitionError, ValidationError, WithdrawnError
 from verify.reports.intake import find_report, parse_reference
 from verify.reports.models import IdentifierKind, Report, ReportIdentifier, ReportStatus
@@ -236,26 +237,37 @@ def _refs(db: Session | Connection, query: Select[int, datetime]) -> tuple[Warni
     return tuple(WarningRef(row.id, row.published_at) for row in db.execute(query))
 
 
+Named = ColumnElement[Any] | QueryableAttribute[Any]  # a parameter, or a column of the holder's row
+
+
 def warnings_naming(db: Session | Connection, kind: IdentifierKind, value: str) -> tuple[WarningRef, ...]:
     """Public warnings whose report names the identifier (in its normal form)."""
     named = select(ReportIdentifier.report_id).where(ReportIdentifier.kind == kind, ReportIdentifier.value == value)
     return _refs(db, _public_refs(PublicWarning.report_id.in_(named)))
 
 
-# the verdict page's query (every scan of a card): built once, compiled once per dialect
-_STAFF_WARNINGS = _public_refs(
-    or_(
-        PublicWarning.staff_code == bindparam("code"),
+def _naming_staff(code: Named, phone: Named, email: Named) -> ColumnElement[bool]:
+    """A warning names a staff member: by the staff code the impostor claimed, or by
+    their own phone or email (E.164, case-folded) among its report's identifiers."""
+    return or_(
+        PublicWarning.staff_code == code,
         PublicWarning.report_id.in_(
             select(ReportIdentifier.report_id).where(
                 or_(
-                    and_(ReportIdentifier.kind == IdentifierKind.PHONE, ReportIdentifier.value == bindparam("phone")),
-                    and_(ReportIdentifier.kind == IdentifierKind.EMAIL, ReportIdentifier.value == bindparam("email")),
+                    and_(ReportIdentifier.kind == IdentifierKind.PHONE, ReportIdentifier.value == phone),
+                    and_(ReportIdentifier.kind == IdentifierKind.EMAIL, ReportIdentifier.value == email),
                 )
             )
         ),
     )
-)
+
+
+# the verdict page's query (every scan of a card): built once, compiled once per dialect
+_STAFF_WARNINGS = _public_refs(_naming_staff(bindparam("code"), bindparam("phone"), bindparam("email")))
+# a column of the verification's own read (registry.queries.VerificationRead), correlated
+# with the holder's row: whether any public warning names them. A NULL phone or email
+# names no identifier, as "" does in warnings_naming_staff
+STAFF_WARNED: ColumnElement[bool] = _public_refs(_naming_staff(Staff.code, Staff.phone, Staff.email)).exists()
 _staff_reads: Compiled = weakref.WeakKeyDictionary()
 
 
