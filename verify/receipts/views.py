@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from keys.contract import RECEIPT_PREFIX, VERIFY_PREFIX, receipt_url
+from keys.contract import RECEIPT_PDF_PAGE, RECEIPT_PREFIX, receipt_url, verification_url
 from registry.platform.config import base_url, master_key
 from registry.platform.db import db
 from registry.platform.i18n import translate, vn_datetime
@@ -65,7 +65,7 @@ def _expect() -> str:
     return expect
 
 
-@bp.get(f"{VERIFY_PREFIX}<token>/receipt.pdf")
+@bp.get(verification_url("", "<token>", RECEIPT_PDF_PAGE))  # the URL shape of keys.contract, relative
 @limiter.limit(PDF_RATE_LIMIT)
 def receipt_pdf(token: str) -> Response:
     """The receipt of a verification, as a one-page A4 PDF.
