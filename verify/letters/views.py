@@ -29,7 +29,7 @@ from registry.platform.clock import now
 from registry.platform.config import base_url
 from registry.platform.db import db
 from registry.platform.errors import error_response
-from registry.platform.web import limiter, wants_json
+from registry.platform.web import limiter, pdf_response, wants_json
 from verify.core.verdicts import Verdict
 from verify.verification.service import Result, verify_token
 
@@ -154,8 +154,4 @@ def letter_pdf(token: str) -> Response:
     if letter is None or result.token is None:
         return _refused(result)
     pdf = render_letter_pdf(letter, url=verification_url(base_url(), result.token))
-    resp = make_response(pdf, 200)
-    resp.mimetype = "application/pdf"
-    resp.headers["Content-Disposition"] = f'inline; filename="{_pdf_name(letter)}"'
-    resp.headers["Cache-Control"] = NO_STORE
-    return resp
+    return pdf_response(pdf, _pdf_name(letter), inline=True)
