@@ -89,7 +89,7 @@ def warning_feed() -> Response:
           description: The feed
           content:
             application/atom+xml: {schema: {type: string}}
-        "304": {description: Unchanged since the ETag given}
+        "304": {$ref: "#/components/responses/NotModified"}
     """
     session = db()
     body = atom_feed(
