@@ -17,7 +17,7 @@ from keys import jose
 from keys import service as key_service
 from keys.contract import STAFF_TYP
 from keys.crypto import MasterKey
-from keys.models import KeyPurpose
+from keys.models import KeyPurpose, KeyState
 from registry import qr
 from registry.channels import service as channels
 from registry.staff.models import StaffStatus
@@ -33,6 +33,7 @@ from verify.client import (
 from verify.client import documents as docs
 from verify.client import verifier as client_verifier
 from verify.client.errors import ClientError
+from verify.core.keyset import KEY_STATES
 from verify.verification import service as tokens
 
 
@@ -91,6 +92,7 @@ def test_constants_match_the_server():
         for name in names:
             assert vars(module)[name] is getattr(contract, name), (module.__name__, name)
     assert {s.value for s in StaffStatus} == docs.STAFF_STATES
+    assert {s.value for s in KeyState} == KEY_STATES
     assert {k.value for k in channels.CONTACT_ORDER} == docs.CHANNEL_KINDS
     assert (docs.MAX_CHANNEL_VALUE, docs.MAX_CHANNEL_LABEL) == (channels.MAX_STORED, channels.MAX_LABEL)
     assert STATUS_LIST_MAX_AGE > 0

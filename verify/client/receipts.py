@@ -24,11 +24,11 @@ from verify.client.sync import Trusted
 from verify.client.verifier import Verifier
 from verify.client.words import LABEL_HOLDER, LABEL_SERVER, LABEL_VERDICT
 from verify.core.claims import is_timestamp
+from verify.core.keyset import TrustedKey
 from verify.core.receipts import (
     HEADLINES,
     RECEIPT_TYPS,
     ReceiptStatus,
-    SigningKeyView,
     check_receipt,
     extract_receipt,
 )
@@ -87,7 +87,7 @@ def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
             prepared.append(trusted)
         return prepared[-1]
 
-    def key_for(kid: str) -> SigningKeyView | None:
+    def key_for(kid: str) -> TrustedKey | None:
         trusted = trusted_now()
         key = trusted.keyset.keys.get(kid)
         if key is None and not verifier.offline:
@@ -98,7 +98,7 @@ def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
             trusted = verifier._trusted() or trusted
             prepared.append(trusted)
             key = trusted.keyset.keys.get(kid)
-        return SigningKeyView(key.key, key.state == "revoked") if key is not None else None
+        return key
 
     found = check_receipt(text, issuer=verifier.server, key_for=key_for)
     data = DataAge()
