@@ -19,7 +19,7 @@ from keys.errors import N_, MalformedTokenError
 from verify.client.errors import ClientError, NotSyncedError
 from verify.client.inputs import Checkable, as_file, read_text
 from verify.client.output import EXIT_NOT_VALID, EXIT_UNDECIDED, EXIT_VALID, local_time, say
-from verify.client.results import DataAge, from_ts
+from verify.client.results import DataAge, check_json, from_ts
 from verify.client.sync import Trusted
 from verify.client.verifier import Verifier
 from verify.client.words import LABEL_HOLDER, LABEL_SERVER, LABEL_VERDICT
@@ -63,11 +63,7 @@ class ReceiptResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "receipt": self.status.value,
-            "exit_code": self.exit_code,
-            "server": self.server,
-            "mode": "online" if self.online else "offline",
-            "checked_at": self.checked_at.isoformat(),
+            **check_json("receipt", self.status.value, self.exit_code, self.server, self.online, self.checked_at),
             "claims": self.claims,
             "data": self.data.as_json(),
             "error": None,
@@ -146,11 +142,7 @@ def _signed_after(text: str, trusted: Trusted) -> bool:
 
 def error_json(exc: ClientError, message: str, server: str | None, now: datetime) -> dict[str, Any]:
     return {
-        "receipt": None,
-        "exit_code": EXIT_UNDECIDED,
-        "server": server,
-        "mode": None,
-        "checked_at": now.isoformat(),
+        **check_json("receipt", None, EXIT_UNDECIDED, server, None, now),
         "claims": None,
         "data": None,
         "error": {"code": exc.code, "message": message},
