@@ -40,9 +40,12 @@ def alerts_digest(day: datetime | None, as_json: bool) -> None:
 def alerts_show(code: str, as_json: bool) -> None:
     """Which alerts CODE gets."""
     with unit_of_work() as session:
-        settings = service.alert_settings(session, code)
-        payload = {"staff": code.upper(), "alerts": {k.value: on for k, on in settings.items()}}
-        emit(as_json, payload, "\n".join(f"{k.value}: {'on' if on else 'off'}" for k, on in settings.items()))
+        alerts = {kind.value: on for kind, on in service.alert_settings(session, code).items()}
+        emit(
+            as_json,
+            {"staff": code.upper(), "alerts": alerts},
+            "\n".join(f"{kind}: {'on' if on else 'off'}" for kind, on in alerts.items()),
+        )
 
 
 def _switch(word: str, on: bool, help_text: str) -> None:
