@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from factories import BASE_URL, NOW, add_person, issue, make_root, sign_keys
-from helpers_client import altered_payload, flask_fetcher, foreign_key, resign
+from helpers_client import CHECK_JSON_KEYS, altered_payload, flask_fetcher, foreign_key, resign
 from sqlalchemy.orm import Session
 
 from keys import jose
@@ -277,21 +277,7 @@ def test_library_result_and_json_are_stable(session, master, signing_key, make_v
     assert result.valid and result.exit_code == 0 and result.kind == "staff"
     assert result.claims is not None and result.claims["sub"] == "TTTT-001"
     data = result.as_json()
-    assert list(data) == [
-        "verdict",
-        "exit_code",
-        "server",
-        "mode",
-        "checked_at",
-        "kind",
-        "credential",
-        "staff",
-        "official_contacts",
-        "foreign_host",
-        "data",
-        "warnings",
-        "error",
-    ]
+    assert list(data) == CHECK_JSON_KEYS
     assert list(data["credential"]) == [
         "id",
         "kind",
