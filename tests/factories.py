@@ -120,6 +120,17 @@ def issue(session: Session, master: MasterKey, code: str = "TTTT-001", *, now: d
     return cred
 
 
+def add_official_channels(session: Session) -> None:
+    """The Centre's official channels of the demo (committed): what every answer but a
+    valid one shows to call back on."""
+    from registry.channels import service as channels
+    from registry.demo.data import DEMO_CHANNELS
+
+    for kind, value, label in DEMO_CHANNELS:
+        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
+    session.commit()
+
+
 # The tests' offline roots, by kid: in production the private key is in the operator's
 # file; here the test process holds it, as the operator's machine would.
 TEST_ROOTS: dict[str, Any] = {}

@@ -20,10 +20,8 @@ from test_fastpath import both_paths, comparable
 from test_photo import card_png, photograph
 
 from keys.contract import verification_url
-from registry.channels import service as channels
 from registry.credentials import service as credentials
 from registry.credentials.models import CredentialStatus
-from registry.demo.data import DEMO_CHANNELS
 from registry.livecode import service as livecode
 from registry.staff.models import StaffStatus
 from registry.staff.photos import set_photo
@@ -58,15 +56,6 @@ def jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (96, 128), "#777").save(out, "JPEG")
     return out.getvalue()
-
-
-@pytest.fixture()
-def centre(session: Any) -> Any:
-    """The demo's official channels."""
-    for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
-    session.commit()
-    return session
 
 
 @pytest.fixture()
