@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -87,12 +88,19 @@ def verify_answers(client: Any, token: str) -> dict[str, Any]:
     }
 
 
-def check_withheld(answers: dict[str, Any], verdict: str) -> None:
+def withheld(answers: dict[str, Any]) -> Iterator[tuple[str, Any, str]]:
+    """Each answer (its name, the response, its text) once checked to be a 200 that
+    gives the Centre's contacts and none of the person's own."""
     for name, resp in answers.items():
         text = resp.get_data(as_text=True)
         assert resp.status_code == 200, name
         assert_no_own_contacts(text)
         assert_centre_contacts(text)
+        yield name, resp, text
+
+
+def check_withheld(answers: dict[str, Any], verdict: str) -> None:
+    for name, resp, text in withheld(answers):
         if resp.mimetype == "application/json":
             body = resp.json
             assert body["verdict"] == verdict, name
@@ -220,11 +228,7 @@ def live_answers(client: Any, code: str) -> dict[str, Any]:
 
 
 def check_live_withheld(answers: dict[str, Any], answer: str) -> None:
-    for name, resp in answers.items():
-        text = resp.get_data(as_text=True)
-        assert resp.status_code == 200, name
-        assert_no_own_contacts(text)
-        assert_centre_contacts(text)
+    for name, resp, text in withheld(answers):
         if resp.mimetype == "application/json":
             assert resp.json["answer"] == answer, name
             assert resp.json["staff"]["phone"] is None and resp.json["staff"]["email"] is None
