@@ -35,32 +35,25 @@ ROSTER_PATH = "/api/v1/roster"
 STATUS_LIST_PATH = "/api/v1/status-lists/"
 RECEIPT_PREFIX = "/r/"  # PUBLIC_BASE_URL/r/<receipt> shows a receipt checked
 
+# the pages below a credential's verdict page, PUBLIC_BASE_URL/v/<token><page>
+LETTER_PAGE = "/letter"  # an assignment's letter of introduction, to print
+LETTER_PDF_PAGE = "/letter.pdf"
+RECEIPT_PDF_PAGE = "/receipt.pdf"  # a signed receipt of the verification, one A4 page
+
 # dates are shown, and letters dated and ended, in Viet Nam time
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def verification_url(base_url: str, token: str) -> str:
-    """What the QR code holds: any phone camera opens the verdict page."""
-    return f"{base_url}{VERIFY_PREFIX}{token}"
-
-
-def letter_url(base_url: str, token: str) -> str:
-    """The print view of an assignment's letter of introduction."""
-    return f"{verification_url(base_url, token)}/letter"
-
-
-def letter_pdf_url(base_url: str, token: str) -> str:
-    return f"{letter_url(base_url, token)}.pdf"
+def verification_url(base_url: str, token: str, page: str = "") -> str:
+    """What the QR code holds, the verdict page any phone camera opens; with ``page``
+    (``LETTER_PAGE``, ``LETTER_PDF_PAGE``, ``RECEIPT_PDF_PAGE``), that page of the same
+    token. With ``base_url`` empty, the path alone (a route's with ``"<token>"``)."""
+    return f"{base_url}{VERIFY_PREFIX}{token}{page}"
 
 
 def receipt_url(base_url: str, receipt: str) -> str:
     """What a receipt's QR code holds: the page that shows the receipt checked."""
     return f"{base_url}{RECEIPT_PREFIX}{receipt}"
-
-
-def receipt_pdf_url(base_url: str, token: str) -> str:
-    """The receipt of a verification of ``token``, as a one-page PDF."""
-    return f"{verification_url(base_url, token)}/receipt.pdf"
 
 
 def status_list_uri(base_url: str, list_id: int) -> str:

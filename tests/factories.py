@@ -1,5 +1,6 @@
 """What the tests build again and again, as plain functions: the tests' moment and
-settings, staff, credentials, assignments, accounts and reports.
+settings, staff, credentials, assignments, accounts and reports; and every stored
+value as bytes, for the tests that look for what must never be stored.
 
 Test modules import from here (``from factories import NOW, add_person, issue``),
 never from conftest.py, which only registers the fixture plugins (tests/fixtures/).
@@ -118,6 +119,17 @@ def issue(session: Session, master: MasterKey, code: str = "TTTT-001", *, now: d
     cred = issue_credential(session, master, staff_code=code, base_url=BASE_URL, now=now, actor="test", days=days)
     session.commit()
     return cred
+
+
+def add_official_channels(session: Session) -> None:
+    """The Centre's official channels of the demo (committed): what every answer but a
+    valid one shows to call back on."""
+    from registry.channels import service as channels
+    from registry.demo.data import DEMO_CHANNELS
+
+    for kind, value, label in DEMO_CHANNELS:
+        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
+    session.commit()
 
 
 # The tests' offline roots, by kid: in production the private key is in the operator's
@@ -266,3 +278,22 @@ def make_report(
         report = submit_report(session, data, files, source="form", now=NOW)
     session.commit()
     return report
+
+
+# ------------------------------------------------------------------ reading back
+
+
+def stored_bytes(session: Session) -> bytes:
+    """Every value of every row of every table, as bytes, each followed by a NUL."""
+    from sqlalchemy import text
+
+    from app import load_models
+
+    rows = b""
+    for table in load_models().sorted_tables:
+        for row in session.execute(text(f'SELECT * FROM "{table.name}"')):
+            for value in row:
+                if isinstance(value, memoryview):
+                    value = value.tobytes()
+                rows += (value if isinstance(value, bytes) else str(value).encode()) + b"\x00"
+    return rows

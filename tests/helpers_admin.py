@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
 
 from keys.crypto import MasterKey
 from registry.accounts import service as accounts
@@ -40,6 +42,7 @@ __all__ = [
     "png_bytes",
     "sample_data",
     "sign_in_client",
+    "url_of",
 ]
 XSS = '<script>alert("x")</script>'
 XSS_IMG = "<img src=x onerror=alert(1)>"
@@ -114,6 +117,34 @@ class Sample:
     file_id: str
     assignment_id: str
     admin: AdminUser
+
+    def route_values(self, **overrides: str) -> dict[str, str]:
+        """A value for every argument of the app's routes, mostly this sample's records
+        (``overrides`` where a test wants another), for ``url_of``."""
+        return {
+            "token": self.token,
+            "code": self.staff_code,
+            "credential_id": self.credential_id,
+            "kid": self.kid,
+            "reference": self.report_ref,
+            "file_id": self.file_id,
+            "assignment_id": self.assignment_id,
+            "username": "reviewer-user",
+            "list_id": "1",
+            "filename": "site.css",
+            "warning_id": "1",
+            "receipt": self.token,  # not a receipt: the refusal page
+            "session_id": "999999",  # no such session: 404 for whoever may end sessions
+            **overrides,
+        }
+
+
+def url_of(rule: Rule, values: Mapping[str, str]) -> str:
+    """``rule``'s path with each of its arguments given its value."""
+    url = str(rule.rule)
+    for arg in rule.arguments:
+        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
+    return url
 
 
 def sample_data(app: Flask, session: Session, master: MasterKey, *, name: str = "Nguyễn Văn Đức") -> Sample:

@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import requests
 import requests.adapters
 import requests.structures
 from factories import MASTER_B64, ROOT, add_person, sign_keys
+from helpers_server import serve_handler
 from sqlalchemy.orm import Session
 
 from keys import jose
@@ -35,6 +35,22 @@ from registry.staff.models import StaffStatus
 from registry.staff.service import change_status as change_staff_status
 
 SERVER_START_TIMEOUT = 120.0  # seconds; importing the app takes one or two, past 30 on a machine shared 8 ways
+# the keys of a check's ``--json`` object, in their documented order (docs/offline-client.md)
+CHECK_JSON_KEYS = [
+    "verdict",
+    "exit_code",
+    "server",
+    "mode",
+    "checked_at",
+    "kind",
+    "credential",
+    "staff",
+    "official_contacts",
+    "foreign_host",
+    "data",
+    "warnings",
+    "error",
+]
 AGENCY = "UBND tỉnh Nghệ An"
 AGENCY_DOMAIN = "nghean.gov.vn"
 
@@ -150,16 +166,8 @@ def tampering_proxy(
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_handler(Handler) as url:
+        yield url
 
 
 def flip_byte(token: bytes, segment: int) -> bytes:

@@ -161,10 +161,9 @@ def _setup_error(exc: ValidationError) -> str:
 @bp.get("/account")
 @require_role(*ALL_ROLES)
 def my_account() -> str:
-    user = signed_in()
     return render_template(
         "admin/account.html",
-        open_sessions=server_sessions.open_sessions(db(), user, now=now(), timeouts=timeouts()),
+        open_sessions=server_sessions.open_sessions(db(), signed_in(), now=now(), timeouts=timeouts()),
         this_session=current_session(),
     )
 

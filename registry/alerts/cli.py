@@ -40,34 +40,29 @@ def alerts_digest(day: datetime | None, as_json: bool) -> None:
 def alerts_show(code: str, as_json: bool) -> None:
     """Which alerts CODE gets."""
     with unit_of_work() as session:
-        settings = service.alert_settings(session, code)
-        payload = {"staff": code.upper(), "alerts": {k.value: on for k, on in settings.items()}}
-        emit(as_json, payload, "\n".join(f"{k.value}: {'on' if on else 'off'}" for k, on in settings.items()))
+        alerts = {kind.value: on for kind, on in service.alert_settings(session, code).items()}
+        emit(
+            as_json,
+            {"staff": code.upper(), "alerts": alerts},
+            "\n".join(f"{kind}: {'on' if on else 'off'}" for kind, on in alerts.items()),
+        )
 
 
-def _set(code: str, kind: str, on: bool, as_json: bool) -> None:
-    with unit_of_work() as session:
-        changed = service.set_alert(session, code, AlertKind(kind), on=on, actor=actor(), now=now())
-        word = "on" if on else "off"
-        emit(as_json, {"staff": code.upper(), "kind": kind, "on": on, "changed": changed}, f"{kind} alerts {word}")
+def _switch(word: str, on: bool, help_text: str) -> None:
+    """``alerts on|off CODE KIND``: one command each way, alike but for what it sets."""
+
+    @alerts_cli.command(word, help=help_text)
+    @click.argument("code")
+    @click.argument("kind", type=KIND_CHOICE)
+    @JsonFlag
+    def switch(code: str, kind: str, as_json: bool) -> None:
+        with unit_of_work() as session:
+            changed = service.set_alert(session, code, AlertKind(kind), on=on, actor=actor(), now=now())
+            emit(as_json, {"staff": code.upper(), "kind": kind, "on": on, "changed": changed}, f"{kind} alerts {word}")
 
 
-@alerts_cli.command("on")
-@click.argument("code")
-@click.argument("kind", type=KIND_CHOICE)
-@JsonFlag
-def alerts_on(code: str, kind: str, as_json: bool) -> None:
-    """Turn alerts of KIND (live_code, report, digest) back on for CODE."""
-    _set(code, kind, True, as_json)
-
-
-@alerts_cli.command("off")
-@click.argument("code")
-@click.argument("kind", type=KIND_CHOICE)
-@JsonFlag
-def alerts_off(code: str, kind: str, as_json: bool) -> None:
-    """Turn alerts of KIND (live_code, report, digest) off for CODE."""
-    _set(code, kind, False, as_json)
+_switch("on", True, "Turn alerts of KIND (live_code, report, digest) back on for CODE.")
+_switch("off", False, "Turn alerts of KIND (live_code, report, digest) off for CODE.")
 
 
 def register_cli(app: Flask) -> None:

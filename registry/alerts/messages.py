@@ -32,25 +32,23 @@ def _at(moment: datetime) -> str:
     return moment.astimezone(VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
-def _greeting(name: str) -> str:
-    return f"Kính gửi anh/chị {name},"
+def _mail(subject: str, name: str, *paragraphs: str) -> Mail:
+    """Every alert's frame: the greeting, the paragraphs, the Centre's signature."""
+    return Mail(subject, "\n\n".join([f"Kính gửi anh/chị {name},", *paragraphs, SIGNATURE]))
 
 
 def wrong_live_code(name: str, code: str, *, count: int, first: datetime, last: datetime) -> Mail:
     when = _at(last) if count == 1 else f"từ {_at(first)} đến {_at(last)}"
-    body = "\n\n".join(
-        [
-            _greeting(name),
-            f"Hệ thống xác minh của Trung tâm vừa ghi nhận {count} lần nhập sai mã xác minh trực tiếp "
-            f"(mã 6 chữ số) cho mã cán bộ {code} của anh/chị, {when}.",
-            "Một cơ quan đã hỏi người gọi điện cho họ mã xác minh của anh/chị và mã đó không đúng. "
-            "Nếu anh/chị vừa đọc mã cho một cơ quan và đọc nhầm, không cần làm gì thêm.",
-            IF_NOT_YOU,
-            "Mỗi giờ Trung tâm gửi anh/chị nhiều nhất một thư loại này, kèm số lần nhập sai.",
-            SIGNATURE,
-        ]
+    return _mail(
+        f"[Cảnh báo] Mã xác minh của cán bộ {code} bị nhập sai {count} lần",
+        name,
+        f"Hệ thống xác minh của Trung tâm vừa ghi nhận {count} lần nhập sai mã xác minh trực tiếp "
+        f"(mã 6 chữ số) cho mã cán bộ {code} của anh/chị, {when}.",
+        "Một cơ quan đã hỏi người gọi điện cho họ mã xác minh của anh/chị và mã đó không đúng. "
+        "Nếu anh/chị vừa đọc mã cho một cơ quan và đọc nhầm, không cần làm gì thêm.",
+        IF_NOT_YOU,
+        "Mỗi giờ Trung tâm gửi anh/chị nhiều nhất một thư loại này, kèm số lần nhập sai.",
     )
-    return Mail(f"[Cảnh báo] Mã xác minh của cán bộ {code} bị nhập sai {count} lần", body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +71,14 @@ def report_names_you(name: str, code: str, facts: ReportFacts) -> Mail:
         f"- Email đối tượng dùng: {facts.email}" if facts.email else "",
         f"- Hình thức liên hệ: {facts.channel}",
     ]
-    body = "\n\n".join(
-        [
-            _greeting(name),
-            f"Trung tâm vừa nhận một báo cáo mạo danh (số {facts.reference}, lúc {_at(facts.at)}) "
-            f"có nêu {' và '.join(facts.matched)} của anh/chị (mã cán bộ {code}).",
-            "Người bị nghi mạo danh đã xưng:\n" + "\n".join(line for line in claimed if line),
-            "Trung tâm đang xem xét báo cáo này. " + IF_NOT_YOU,
-            SIGNATURE,
-        ]
+    return _mail(
+        f"[Cảnh báo] Một báo cáo mạo danh nêu thông tin của anh/chị ({facts.reference})",
+        name,
+        f"Trung tâm vừa nhận một báo cáo mạo danh (số {facts.reference}, lúc {_at(facts.at)}) "
+        f"có nêu {' và '.join(facts.matched)} của anh/chị (mã cán bộ {code}).",
+        "Người bị nghi mạo danh đã xưng:\n" + "\n".join(line for line in claimed if line),
+        "Trung tâm đang xem xét báo cáo này. " + IF_NOT_YOU,
     )
-    return Mail(f"[Cảnh báo] Một báo cáo mạo danh nêu thông tin của anh/chị ({facts.reference})", body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +90,12 @@ class Check:
 
 def digest(name: str, code: str, day: date, checks: Sequence[Check]) -> Mail:
     lines = [f"- {_at(c.at)}: {c.agency} (kết quả: {c.verdict})" for c in checks]
-    body = "\n\n".join(
-        [
-            _greeting(name),
-            f"Ngày {day:%d/%m/%Y}, {len(checks)} lượt kiểm tra thẻ hoặc giấy giới thiệu của anh/chị "
-            f"(mã cán bộ {code}) trên hệ thống xác minh có ghi tên cơ quan (tên do người kiểm tra tự nhập):",
-            "\n".join(lines),
-            "Nếu anh/chị không làm việc với cơ quan nào trong danh sách vào ngày đó, có thể ai đó đang "
-            "dùng thẻ của anh/chị. " + IF_NOT_YOU,
-            SIGNATURE,
-        ]
+    return _mail(
+        f"Các lượt kiểm tra thẻ của cán bộ {code} ngày {day:%d/%m/%Y}",
+        name,
+        f"Ngày {day:%d/%m/%Y}, {len(checks)} lượt kiểm tra thẻ hoặc giấy giới thiệu của anh/chị "
+        f"(mã cán bộ {code}) trên hệ thống xác minh có ghi tên cơ quan (tên do người kiểm tra tự nhập):",
+        "\n".join(lines),
+        "Nếu anh/chị không làm việc với cơ quan nào trong danh sách vào ngày đó, có thể ai đó đang "
+        "dùng thẻ của anh/chị. " + IF_NOT_YOU,
     )
-    return Mail(f"Các lượt kiểm tra thẻ của cán bộ {code} ngày {day:%d/%m/%Y}", body)

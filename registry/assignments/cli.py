@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from keys.contract import letter_url, verification_url
+from keys.contract import LETTER_PAGE, verification_url
 from registry.assignments import letters
 from registry.assignments import service as assignments
 from registry.assignments.models import Assignment
@@ -43,7 +43,7 @@ def assignment_json(a: Assignment) -> dict[str, Any]:
         "issued_by": a.issued_by,
         "token": cred.token,
         "url": verification_url(base_url(), cred.token),
-        "letter_url": letter_url(base_url(), cred.token),
+        "letter_url": verification_url(base_url(), cred.token, LETTER_PAGE),
     }
 
 
@@ -96,7 +96,7 @@ def assignment_issue(
             "id": cred.id,
             "token": cred.token,
             "url": verification_url(base_url(), cred.token),
-            "letter_url": letter_url(base_url(), cred.token),
+            "letter_url": verification_url(base_url(), cred.token, LETTER_PAGE),
             "letter_number": assignments.letter_number(a),
             "not_before": cred.not_before.isoformat() if cred.not_before else None,
             "expires_at": cred.expires_at.isoformat(),

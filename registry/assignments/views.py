@@ -7,7 +7,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from keys.contract import letter_url, verification_url
+from keys.contract import LETTER_PAGE, verification_url
 from registry.accounts.auth import ALL_ROLES, ISSUERS, actor_name, require_role
 from registry.assignments import service as assignments
 from registry.credentials.models import CredentialStatus
@@ -78,7 +78,7 @@ def assignment_detail(assignment_id: str) -> str:
         cred=cred,
         number=assignments.letter_number(assignment),
         url=verification_url(base_url(), cred.token),
-        letter_url=letter_url(base_url(), cred.token),
+        letter_url=verification_url(base_url(), cred.token, LETTER_PAGE),
         actions=status_actions(cred.status),
     )
 

@@ -19,8 +19,10 @@ MAX_KIND = 16
 MAX_VALUE_INPUT = 500
 
 
-def _kind() -> ChannelKind:
-    return forms.word(ChannelKind, forms.field("kind", MAX_KIND), name="kind")
+def _channel() -> tuple[ChannelKind, str]:
+    """The channel the form names: its kind, and its value as typed (the service
+    normalises it)."""
+    return forms.word(ChannelKind, forms.field("kind", MAX_KIND), name="kind"), forms.field("value", MAX_VALUE_INPUT)
 
 
 @bp.get("/channels")
@@ -32,14 +34,9 @@ def channels_list() -> str:
 @bp.post("/channels")
 @require_role(*ADMINS)
 def channels_add() -> Response:
-    channel = channels.add_channel(
-        db(),
-        kind=_kind(),
-        value=forms.field("value", MAX_VALUE_INPUT),
-        label=forms.field("label", channels.MAX_LABEL),
-        actor=actor_name(),
-        now=now(),
-    )
+    kind, value = _channel()
+    label = forms.field("label", channels.MAX_LABEL)
+    channel = channels.add_channel(db(), kind=kind, value=value, label=label, actor=actor_name(), now=now())
     return done(_("%(value)s is now an official channel.", value=channel.value), "admin.channels_list")
 
 
@@ -47,7 +44,6 @@ def channels_add() -> Response:
 @require_role(*ADMINS)
 def channels_remove() -> Response:
     forms.confirmed()
-    record = channels.remove_channel(
-        db(), kind=_kind(), value=forms.field("value", MAX_VALUE_INPUT), actor=actor_name(), now=now()
-    )
+    kind, value = _channel()
+    record = channels.remove_channel(db(), kind=kind, value=value, actor=actor_name(), now=now())
     return done(_("%(value)s is no longer an official channel.", value=record.value), "admin.channels_list")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keys.contract import letter_pdf_url, letter_url, verification_url
+from keys.contract import LETTER_PAGE, LETTER_PDF_PAGE, verification_url
 from keys.crypto import MasterKey
 from registry.assignments import service as assignments
 from registry.assignments.models import Assignment
@@ -52,6 +52,6 @@ def load_demo_assignments(
         "assignment_id": current.credential_id,
         "letter_number": assignments.letter_number(current),
         "assignment_url": verification_url(base_url, token),
-        "letter_url": letter_url(base_url, token),
-        "letter_pdf_url": letter_pdf_url(base_url, token),
+        "letter_url": verification_url(base_url, token, LETTER_PAGE),
+        "letter_pdf_url": verification_url(base_url, token, LETTER_PDF_PAGE),
     }

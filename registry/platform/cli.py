@@ -77,6 +77,21 @@ def emit_rows(
     emit(as_json, {name: [to_json(row) for row in rows]}, lambda: "\n".join(line(row) for row in rows) or none)
 
 
+def emit_page(
+    as_json: bool,
+    name: str,
+    rows: Sequence[T],
+    total: int,
+    to_json: Callable[[T], Any],
+    line: Callable[[T], str],
+    noun: str,
+) -> None:
+    """The first rows of a longer list (``--limit``): ``{"count": total, name:
+    [to_json(row)...]}`` with ``--json``, else one ``line`` a row and ``N of TOTAL noun(s)``."""
+    payload = {"count": total, name: [to_json(row) for row in rows]}
+    emit(as_json, payload, lambda: "\n".join([*map(line, rows), f"{len(rows)} of {total} {noun}(s)"]))
+
+
 def alembic_config() -> Any:
     from alembic.config import Config
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, current_app, has_request_context, request
+from flask import Flask, Request, current_app, has_request_context, make_response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -70,6 +70,18 @@ def public_cache(response: Response, seconds: int) -> Response:
     """A public answer that browsers and proxies may keep for ``seconds``."""
     response.headers["Cache-Control"] = f"public, max-age={seconds}"
     return response
+
+
+def pdf_response(pdf: bytes, filename: str, *, inline: bool) -> Response:
+    """A PDF made for this request alone, never kept by a browser or a proxy (what it
+    says can change at any moment: a letter suspended, a receipt signed afresh): shown
+    in the browser with ``inline``, else saved; ``filename`` is ASCII, for every mail
+    client."""
+    resp = make_response(pdf, 200)
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def security_header_list(app: Flask) -> list[tuple[str, str]]:

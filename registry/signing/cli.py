@@ -5,11 +5,15 @@ verifiers will see until ``keys root sign``); the root's commands are ``rootcli`
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from keys import service as key_service
 from keys.crypto import MasterKey
@@ -35,32 +39,52 @@ ROOT_OPTION = click.option(
 )
 
 
-@keys_cli.command("generate")
-@ROOT_OPTION
-@JsonFlag
-def keys_generate(root_file: Path | None, as_json: bool) -> None:
-    """Create the first active signing key (--root FILE: re-sign the key set too)."""
-    with unit_of_work() as session:
-        private = resign.read(root_file)
-        key = signing.generate(session, master_key(), actor=actor(), now=now())
-        report = resign.after_change(session, private, changed=key.kid, what="new")
-        emit(as_json, {**key_json(key), **report.json()}, f"generated signing key {key.kid}{report.text()}")
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """What a command changed: the key the served key set must now list as it is, and
+    how to say it (``--json`` and a line)."""
+
+    kid: str
+    json: dict[str, Any]
+    line: str
 
 
-@keys_cli.command("rotate")
-@ROOT_OPTION
-@JsonFlag
-def keys_rotate(root_file: Path | None, as_json: bool) -> None:
-    """Make a new active key; the old one is retired and keeps verifying."""
+def _change_keys(root_file: Path | None, what: str, as_json: bool, change: Callable[[Session], KeyChange]) -> None:
+    """A key change and the served key set after it, in one unit of work: the root
+    file read first (a wrong one changes nothing), then ``change`` made, then the key
+    set re-signed with that root or said stale (``what``: new or revoked)."""
     with unit_of_work() as session:
         private = resign.read(root_file)
-        new, old = signing.rotate(session, master_key(), actor=actor(), now=now())
-        report = resign.after_change(session, private, changed=new.kid, what="new")
-        emit(
-            as_json,
-            {"active": key_json(new), "retired": key_json(old) if old else None, **report.json()},
-            f"active key {new.kid}" + (f"; retired {old.kid}" if old else "") + report.text(),
-        )
+        done = change(session)
+        report = resign.after_change(session, private, changed=done.kid, what=what)
+        emit(as_json, {**done.json, **report.json()}, done.line + report.text())
+
+
+def _generate(session: Session) -> KeyChange:
+    key = signing.generate(session, master_key(), actor=actor(), now=now())
+    return KeyChange(key.kid, key_json(key), f"generated signing key {key.kid}")
+
+
+def _rotate(session: Session) -> KeyChange:
+    new, old = signing.rotate(session, master_key(), actor=actor(), now=now())
+    retired = f"; retired {old.kid}" if old else ""
+    return KeyChange(
+        new.kid, {"active": key_json(new), "retired": key_json(old) if old else None}, f"active key {new.kid}{retired}"
+    )
+
+
+def _new_key_command(name: str, help_text: str, change: Callable[[Session], KeyChange]) -> None:
+    """``keys generate|rotate [--root FILE]``: the commands that make a new active key."""
+
+    @keys_cli.command(name, help=help_text)
+    @ROOT_OPTION
+    @JsonFlag
+    def command(root_file: Path | None, as_json: bool) -> None:
+        _change_keys(root_file, "new", as_json, change)
+
+
+_new_key_command("generate", "Create the first active signing key (--root FILE: re-sign the key set too).", _generate)
+_new_key_command("rotate", "Make a new active key; the old one is retired and keeps verifying.", _rotate)
 
 
 def _key_line(k: SigningKey) -> str:
@@ -81,11 +105,12 @@ def keys_list(as_json: bool) -> None:
 @JsonFlag
 def keys_revoke(kid: str, reason: str, root_file: Path | None, as_json: bool) -> None:
     """Revoke a key: everything it signed answers key_revoked."""
-    with unit_of_work() as session:
-        private = resign.read(root_file)
+
+    def revoke(session: Session) -> KeyChange:
         key = signing.revoke(session, kid, actor=actor(), now=now(), reason=reason)
-        report = resign.after_change(session, private, changed=key.kid, what="revoked")
-        emit(as_json, {**key_json(key), **report.json()}, f"revoked key {key.kid}{report.text()}")
+        return KeyChange(key.kid, key_json(key), f"revoked key {key.kid}")
+
+    _change_keys(root_file, "revoked", as_json, revoke)
 
 
 NEW_KEY_ENV = "CHINHDANH_NEW_MASTER_KEY"

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from factories import BASE_URL, NOW, add_person, issue, make_root, sign_keys
-from helpers_client import altered_payload, flask_fetcher, foreign_key, resign
+from helpers_client import CHECK_JSON_KEYS, altered_payload, flask_fetcher, foreign_key, resign
 from sqlalchemy.orm import Session
 
 from keys import jose
 from keys import service as key_service
 from keys.contract import STAFF_TYP
 from keys.crypto import MasterKey
-from keys.models import KeyPurpose
+from keys.models import KeyPurpose, KeyState
 from registry import qr
 from registry.channels import service as channels
 from registry.staff.models import StaffStatus
@@ -33,6 +33,7 @@ from verify.client import (
 from verify.client import documents as docs
 from verify.client import verifier as client_verifier
 from verify.client.errors import ClientError
+from verify.core.keyset import KEY_STATES
 from verify.verification import service as tokens
 
 
@@ -91,6 +92,7 @@ def test_constants_match_the_server():
         for name in names:
             assert vars(module)[name] is getattr(contract, name), (module.__name__, name)
     assert {s.value for s in StaffStatus} == docs.STAFF_STATES
+    assert {s.value for s in KeyState} == KEY_STATES
     assert {k.value for k in channels.CONTACT_ORDER} == docs.CHANNEL_KINDS
     assert (docs.MAX_CHANNEL_VALUE, docs.MAX_CHANNEL_LABEL) == (channels.MAX_STORED, channels.MAX_LABEL)
     assert STATUS_LIST_MAX_AGE > 0
@@ -275,21 +277,7 @@ def test_library_result_and_json_are_stable(session, master, signing_key, make_v
     assert result.valid and result.exit_code == 0 and result.kind == "staff"
     assert result.claims is not None and result.claims["sub"] == "TTTT-001"
     data = result.as_json()
-    assert list(data) == [
-        "verdict",
-        "exit_code",
-        "server",
-        "mode",
-        "checked_at",
-        "kind",
-        "credential",
-        "staff",
-        "official_contacts",
-        "foreign_host",
-        "data",
-        "warnings",
-        "error",
-    ]
+    assert list(data) == CHECK_JSON_KEYS
     assert list(data["credential"]) == [
         "id",
         "kind",

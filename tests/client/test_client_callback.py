@@ -24,10 +24,8 @@ from helpers_client import flask_fetcher
 
 from keys import service as key_service
 from keys.models import KeyPurpose
-from registry.channels import service as channels
 from registry.credentials import service as credentials
 from registry.credentials.models import CredentialStatus
-from registry.demo.data import DEMO_CHANNELS
 from registry.staff.models import StaffStatus
 from registry.staff.service import change_status
 from verify.client import Verdict, VerificationResult, Verifier
@@ -64,14 +62,6 @@ def assert_no_own_contacts(text: str) -> None:
 def assert_centre_contacts(text: str) -> None:
     assert "2438234567" in digits_joined(text)  # the hotline, 024 3823 4567
     assert CENTRE_EMAIL in text and "thiduakhenthuongvn.org.vn" in text
-
-
-@pytest.fixture()
-def centre(session: Any) -> Any:
-    for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
-    session.commit()
-    return session
 
 
 def card_of(session: Any, master: Any, case: str) -> str:

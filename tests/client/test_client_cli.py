@@ -8,7 +8,6 @@ import http.server
 import io
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,26 +15,12 @@ from pathlib import Path
 
 import pytest
 from factories import ROOT
-from helpers_client import free_port, run_cli
+from helpers_client import CHECK_JSON_KEYS, free_port, run_cli
+from helpers_server import serve_handler
 
 from verify.client import cli
 from verify.client.i18n import CATALOG, choose_lang, translator
 
-ERROR_KEYS = [
-    "verdict",
-    "exit_code",
-    "server",
-    "mode",
-    "checked_at",
-    "kind",
-    "credential",
-    "staff",
-    "official_contacts",
-    "foreign_host",
-    "data",
-    "warnings",
-    "error",
-]
 SYNC_KEYS = ["server", "root", "keys", "status_lists", "roster_staff", "synced_at", "warnings", "error"]
 
 
@@ -76,16 +61,8 @@ def misbehaving_server(behaviour: str) -> Iterator[tuple[str, list[str]]]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_handler(Handler) as url:
+        yield url, hits
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -115,7 +92,7 @@ def test_server_failures_give_a_clear_message_and_exit_2(tmp_path, behaviour, co
         status, out, err = run(*head, *common, "--lang", "vi", "--json")
         assert status == 2
         answer = json.loads(out)
-        assert list(answer) == (SYNC_KEYS if command == "sync" else ERROR_KEYS)
+        assert list(answer) == (SYNC_KEYS if command == "sync" else CHECK_JSON_KEYS)
         assert answer["error"]["code"] == code and vietnamese in answer["error"]["message"]
         assert answer["server"] == url
         assert err.startswith("Không thể kết luận: ")

@@ -54,6 +54,27 @@ def mutation_set(session: Any, master: Any, signing_key: Any) -> tuple[Any, list
     return g, list(mutants(g, MUTATIONS, seed=SEED))
 
 
+def _named(tally: Tally, side: str) -> Tally:
+    tally.run = f"mutation run ({side})"
+    tally.apart_what = "whitespace-only edits counted apart, all answered valid"
+    return tally
+
+
+def _count(tally: Tally, mutant: Mutant, verdicts: set[str], expected: frozenset[str]) -> None:
+    """Count one edit by what it was answered: a whitespace-only edit apart (it must be
+    ``valid``), any other as tried, every verdict among ``expected``."""
+    if mutant.equivalent:
+        tally.apart += 1
+        if verdicts != {"valid"}:
+            tally.fail(f"whitespace-only edit answered {verdicts}: {mutant}")
+        return
+    tally.tried += 1
+    tally.verdicts.update(verdicts)
+    tally.valid += "valid" in verdicts
+    if not verdicts <= expected:
+        tally.fail(f"{verdicts} for {mutant}")
+
+
 def _server_answers(client: Any, mutant: Mutant, index: int) -> list[tuple[str, str, Any]]:
     answers = [
         ("/api/v1/verify", "get", client.get("/api/v1/verify", query_string={"token": mutant.token})),
@@ -68,9 +89,7 @@ def _server_answers(client: Any, mutant: Mutant, index: int) -> list[tuple[str, 
 def test_mutation_run_server(client: Any, mutation_set: tuple[Any, list[Mutant]], fuzz_tally: Tally) -> None:
     _g, edits = mutation_set
     documented = Documented(client)
-    tally = fuzz_tally
-    tally.run = "mutation run (server)"
-    tally.apart_what = "whitespace-only edits counted apart, all answered valid"
+    tally = _named(fuzz_tally, "server")
     started = time.process_time()
     for index, mutant in enumerate(edits):
         verdicts = set()
@@ -86,16 +105,7 @@ def test_mutation_run_server(client: Any, mutation_set: tuple[Any, list[Mutant]]
                 verdicts.add(verdict_of(documented.check(path, method, resp)))
             except (AssertionError, ValueError) as exc:
                 tally.fail(f"undocumented answer {method} {path} {mutant}: {exc}")
-        if mutant.equivalent:
-            tally.apart += 1
-            if verdicts != {"valid"}:
-                tally.fail(f"whitespace-only edit answered {verdicts}: {mutant}")
-            continue
-        tally.tried += 1
-        tally.verdicts.update(verdicts)
-        tally.valid += "valid" in verdicts
-        if not verdicts <= NOT_SIGNED | {"no route"}:
-            tally.fail(f"{verdicts} for {mutant}")
+        _count(tally, mutant, verdicts, NOT_SIGNED | {"no route"})
     print(f"server mutation run: {time.process_time() - started:.1f} s CPU")
     assert tally.tried >= MUTATIONS
     assert tally.valid == 0 and tally.server_errors == 0
@@ -112,9 +122,7 @@ def test_mutation_run_client(
     Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path, tofu=True).sync()
     offline = Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path, offline=True)
     online = Verifier(BASE_URL, clock=lambda: NOW, fetcher=fetcher, cache_dir=tmp_path)
-    tally = fuzz_tally
-    tally.run = "mutation run (client)"
-    tally.apart_what = "whitespace-only edits counted apart, all answered valid"
+    tally = _named(fuzz_tally, "client")
     started = time.process_time()
     for index, mutant in enumerate(edits):
         verdicts = set()
@@ -126,16 +134,7 @@ def test_mutation_run_client(
             except Exception as exc:  # anything outside the client's family is a crash
                 tally.crashes += 1
                 tally.fail(f"{type(exc).__name__}: {exc} for {mutant}")
-        if mutant.equivalent:
-            tally.apart += 1
-            if verdicts != {"valid"}:
-                tally.fail(f"whitespace-only edit answered {verdicts}: {mutant}")
-            continue
-        tally.tried += 1
-        tally.verdicts.update(verdicts)
-        tally.valid += "valid" in verdicts
-        if not verdicts <= NOT_SIGNED:
-            tally.fail(f"{verdicts} for {mutant}")
+        _count(tally, mutant, verdicts, NOT_SIGNED)
     print(f"client mutation run: {time.process_time() - started:.1f} s CPU")
     assert tally.tried >= MUTATIONS
     assert tally.valid == 0 and tally.crashes == 0

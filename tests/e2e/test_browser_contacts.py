@@ -5,7 +5,7 @@ whose QR code points at another website."""
 
 from __future__ import annotations
 
-from factories import NOW, TEST_OUTPUT, add_person, issue
+from factories import NOW, TEST_OUTPUT, add_official_channels, add_person, issue
 from helpers_browser import NEEDS_CHROMIUM
 from helpers_server import serve
 from test_callback_contacts import (
@@ -19,8 +19,6 @@ from test_callback_contacts import (
 )
 from test_foreign_site import EVIL, EVIL_HOST, card_photo
 
-from registry.channels import service as channels
-from registry.demo.data import DEMO_CHANNELS
 from registry.staff.models import StaffStatus
 from registry.staff.photos import set_photo
 from registry.staff.service import change_status, get_staff
@@ -29,8 +27,7 @@ pytestmark = [*NEEDS_CHROMIUM]
 
 
 def test_departed_persons_card_shows_the_centres_contacts_at_360px(app, session, master, signing_key, browser):
-    for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
+    add_official_channels(session)
     add_person(session, phone=PHONE, email=EMAIL)
     set_photo(get_staff(session, "TTTT-001"), jpeg(), "image/jpeg")
     session.commit()

@@ -4,7 +4,6 @@ downloaded browser) against the app served on a free local port."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 from factories import BASE_URL, MASTER_B64, NOW, TEST_OUTPUT
 from flask import Flask
 from helpers_browser import NEEDS_CHROMIUM, launched
-from werkzeug.serving import make_server
+from helpers_server import serve
 
 PHONE_WIDTH = 360
 TIMEOUT_MS = 10_000  # any single page action; the whole module stays well under a minute
@@ -43,14 +42,8 @@ def seeded(app: Flask) -> dict[str, Any]:
 
 @pytest.fixture()
 def server(app: Flask, seeded: dict[str, Any]) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,26 +9,18 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 import jwt
 import pytest
 import requests
 from factories import NOW
-from helpers_admin import PASSWORD, cheap_argon2, code_at, make_admin, sample_data  # noqa: F401 - fixture
+from helpers_admin import PASSWORD, cheap_argon2, code_at, make_admin, sample_data, url_of  # noqa: F401 - fixture
 from helpers_client import flask_cli, live_server, run_cli, server_env
 
 from keys import root as key_root
 from registry.credentials.service import issue_credential
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
-
-
-def _url(rule: Any, values: dict[str, str]) -> str:
-    url = str(rule.rule)
-    for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", values[arg], url)
-    return url
 
 
 def _sign_in(base: str, username: str, secret: str) -> requests.Session:
@@ -69,27 +61,14 @@ def test_every_page_works_with_the_root_file_deleted(app, session, master, datab
         )
         session.commit()
         user, secret = make_admin(session, master, username="root-less-admin", now=NOW)
-        values = {
-            "token": sample.token,
-            "code": sample.staff_code,
-            "credential_id": sample.credential_id,
-            "kid": sample.kid,
-            "reference": sample.report_ref,
-            "file_id": sample.file_id,
-            "assignment_id": sample.assignment_id,
-            "username": user.username,
-            "list_id": "1",
-            "filename": "site.css",
-            "warning_id": "1",
-            "receipt": sample.token,  # not a receipt: the refusal page
-        }
+        values = sample.route_values(username=user.username)
         admin = _sign_in(server.url, user.username, secret)
         anonymous = requests.Session()
         answers: dict[str, int] = {}
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
             if "GET" not in rule.methods or rule.rule in ("/admin/logout",):
                 continue
-            url = _url(rule, values)
+            url = url_of(rule, values)
             who = admin if url.startswith("/admin") else anonymous
             resp = who.get(server.url + url, timeout=60, allow_redirects=False)
             answers[url] = resp.status_code

@@ -9,8 +9,7 @@ import zlib
 from datetime import timedelta
 
 import pytest
-from factories import MASTER_B64, NOW, TEST_ROOTS, add_person, issue
-from sqlalchemy import text
+from factories import MASTER_B64, NOW, TEST_ROOTS, add_person, issue, stored_bytes
 
 from keys import jose, service, statuslist
 from keys.crypto import MasterKey
@@ -94,15 +93,7 @@ def test_database_holds_no_private_key_or_secret_in_clear(app, session, master, 
             base64.urlsafe_b64encode(raw).rstrip(b"="),
         ]
     forms.append(MASTER_B64.encode())
-    dump = b""
-    from app import load_models
-
-    for table in load_models().sorted_tables:
-        for row in session.execute(text(f'SELECT * FROM "{table.name}"')):
-            for value in row:
-                if isinstance(value, memoryview):
-                    value = value.tobytes()
-                dump += value if isinstance(value, bytes) else str(value).encode()
+    dump = stored_bytes(session)
     assert dump, "the dump must contain the rows"
     for form in forms:
         assert form not in dump

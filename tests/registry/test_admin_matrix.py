@@ -4,12 +4,11 @@ admin route without a line in ROLE_TABLE fails this test instead of being forgot
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
-from helpers_admin import client_as, sample_data
+from helpers_admin import client_as, sample_data, url_of
 
 from registry.accounts.models import AdminRole
 
@@ -91,25 +90,6 @@ def test_every_admin_route_is_in_the_role_table(app):
     assert not stale, f"role table names routes that do not exist: {sorted(stale)}"
 
 
-def _url(rule: Any, sample: Any) -> str:
-    values = {
-        "code": sample.staff_code,
-        "credential_id": sample.credential_id,
-        "kid": sample.kid,
-        "reference": sample.report_ref,
-        "file_id": sample.file_id,
-        "assignment_id": sample.assignment_id,
-        "username": "reviewer-user",
-        "token": "not-a-setup-token",
-        "warning_id": "1",
-        "session_id": "999999",  # no such session: 404 for whoever may end sessions
-    }
-    url = str(rule.rule)
-    for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
-    return url
-
-
 def publish_a_warning(app: Any, session: Any, sample: Any) -> None:
     """The sample's report confirmed (publishing it without a text is then a 400), and
     warning 1 made of another confirmed report (withdrawing it unconfirmed is a 400)."""
@@ -135,7 +115,7 @@ def test_route_role_matrix(app, session, master):
     failures: list[str] = []
     checked = 0
     for rule in admin_rules(app):
-        url = _url(rule, sample)
+        url = url_of(rule, sample.route_values(token="not-a-setup-token"))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for role in (None, *AdminRole):
                 session.expire_all()

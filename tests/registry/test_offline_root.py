@@ -18,12 +18,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from factories import MASTER_B64, NOW, make_keys, pyjwt_leeway
+from factories import MASTER_B64, NOW, make_keys, pyjwt_leeway, stored_bytes
 from helpers_admin import cheap_argon2, client_as, make_admin, sign_in_client  # noqa: F401 - fixture
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from app import load_models
 from keys import root as key_root
 from keys import service as key_service
 from keys.crypto import MasterKey
@@ -65,14 +64,7 @@ def key_forms(private: Ed25519PrivateKey) -> dict[str, bytes]:
 
 def database_bytes(session: Any, database_url: str) -> dict[str, bytes]:
     """Every row of every table, every column, as bytes; and on SQLite the raw files."""
-    rows = b""
-    for table in load_models().sorted_tables:
-        for row in session.execute(text(f'SELECT * FROM "{table.name}"')):
-            for value in row:
-                if isinstance(value, memoryview):
-                    value = value.tobytes()
-                rows += (value if isinstance(value, bytes) else str(value).encode()) + b"\x00"
-    found = {"rows": rows}
+    found = {"rows": stored_bytes(session)}
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database:
         for suffix in ("", "-wal", "-journal", "-shm"):

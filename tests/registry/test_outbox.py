@@ -11,14 +11,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from factories import NOW
 from flask.testing import FlaskClient
 from helpers_reports import valid_report
+from helpers_server import serve_handler
 from sqlalchemy import select
 
 from registry.outbox import delivery as outbox
@@ -65,18 +67,17 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.handler = Handler
+        self.url = ""  # where it listens, once served
 
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+@contextmanager
+def receiving(fail_first: int) -> Iterator[Receiver]:
+    """A Receiver listening until the block ends."""
+    receiver = Receiver(fail_first)
+    with serve_handler(receiver.handler) as base:
+        receiver.url = f"{base}/hook"
+        yield receiver
 
 
 def independent_check(headers: dict[str, str], body: bytes, *, at: datetime) -> None:
@@ -103,7 +104,7 @@ class Recorder:
 
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
-    with Receiver(fail_first=2) as r:
+    with receiving(fail_first=2) as r:
         yield r
 
 
@@ -208,7 +209,7 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 @pytest.fixture()
 def live_receiver() -> Iterator[Receiver]:
-    with Receiver(fail_first=0) as r:
+    with receiving(fail_first=0) as r:
         yield r
 
 

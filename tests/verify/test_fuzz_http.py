@@ -31,7 +31,6 @@ from helpers_hostile import (
     Genuine,
     Tally,
     forge,
-    genuine,
     json_values,
     segment,
     sign_raw,
@@ -59,16 +58,6 @@ claim_edits = st.lists(
     ),
     max_size=3,
 )
-
-
-@pytest.fixture()
-def tokens(session: Any, master: Any, signing_key: Any) -> Genuine:
-    return genuine(session, master)
-
-
-@pytest.fixture()
-def documented(client: Any) -> Documented:
-    return Documented(client)
 
 
 def _edited(doc: dict[str, Any], edits: list[tuple[Any, Any]]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers_hostile import ANY_TEXT, FUZZ_SETTINGS, JSON, Documented, Genuine, Tally, genuine, json_values
+from helpers_hostile import ANY_TEXT, FUZZ_SETTINGS, JSON, Documented, Genuine, Tally, json_values
 from helpers_reports import valid_report
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,16 +18,6 @@ from hypothesis import strategies as st
 from registry.platform.forms import MAX_JSON_DEPTH
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("fast_path_silent")]
-
-
-@pytest.fixture()
-def tokens(session: Any, master: Any, signing_key: Any) -> Genuine:
-    return genuine(session, master)
-
-
-@pytest.fixture()
-def documented(client: Any) -> Documented:
-    return Documented(client)
 
 
 GET_PAGES = ("/", "/report", "/report/BC-2026-000001", "/v/{staff}/letter")

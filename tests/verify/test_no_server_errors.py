@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from factories import BASE_URL, NOW
 from helpers_client import flask_fetcher, foreign_key
-from helpers_hostile import JSON, NESTED_DEEP, Documented, Genuine, forge, genuine, sign_raw, split, verdict_path
+from helpers_hostile import JSON, NESTED_DEEP, Documented, Genuine, forge, sign_raw, split, verdict_path
 from helpers_reports import valid_report
 
 from keys import jose
@@ -19,11 +19,6 @@ from verify.client import Verdict, Verifier
 from verify.client import documents as docs
 from verify.client import sync as client_sync
 from verify.client.errors import InvalidResponseError
-
-
-@pytest.fixture()
-def tokens(session: Any, master: Any, signing_key: Any) -> Genuine:
-    return genuine(session, master)
 
 
 def hostile_tokens(g: Genuine) -> dict[str, tuple[str, str]]:

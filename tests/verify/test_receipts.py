@@ -95,11 +95,17 @@ def test_receipt_of_a_valid_card_verifies_with_pyjwt(client, session, master, si
     assert _pyjwt(client, _receipt(client, cred.token, method)[1])["jti"] != jti
 
 
-def test_receipt_of_a_revoked_card(client, session, master, signing_key):
+def _revoked_card(session: Any, master: Any) -> Any:
+    """TTTT-001's card, revoked as lost (committed)."""
     add_person(session)
     cred = issue(session, master)
     change_status(session, cred.id, CredentialStatus.REVOKED, actor="test", now=NOW, reason="lost")
     session.commit()
+    return cred
+
+
+def test_receipt_of_a_revoked_card(client, session, master, signing_key):
+    cred = _revoked_card(session, master)
     answer, receipt = _receipt(client, cred.token)
     assert answer["verdict"] == "revoked"
     claims = _pyjwt(client, receipt)
@@ -198,10 +204,7 @@ def test_receipt_page_shows_a_genuine_receipt(client, session, master, signing_k
 
 
 def test_receipt_page_refuses_a_changed_receipt(client, session, master, signing_key):
-    add_person(session)
-    cred = issue(session, master)
-    change_status(session, cred.id, CredentialStatus.REVOKED, actor="test", now=NOW, reason="lost")
-    session.commit()
+    cred = _revoked_card(session, master)
     _, receipt = _receipt(client, cred.token)
     changed = _changed(receipt, verdict="valid")
     html = client.get(f"/r/{changed}").get_data(as_text=True)
@@ -303,10 +306,7 @@ def test_pdf_rendered_shows_a_qr_that_decodes_to_the_receipt(client, session, ma
 
 
 def test_pdf_in_english_and_for_a_revoked_card(client, session, master, signing_key):
-    add_person(session)
-    cred = issue(session, master)
-    change_status(session, cred.id, CredentialStatus.REVOKED, actor="test", now=NOW, reason="lost")
-    session.commit()
+    cred = _revoked_card(session, master)
     reader = _pdf(client, f"/v/{cred.token}/receipt.pdf?lang=en")
     text = _flat(reader.pages[0].extract_text())
     assert "VERIFICATION RECEIPT" in text and "REVOKED: do not trust this person" in text

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from factories import BASE_URL, NOW, add_person
+from factories import BASE_URL, NOW, add_official_channels, add_person
 from sqlalchemy.orm import Session
 
 from keys import jose
@@ -104,8 +104,7 @@ def test_only_active_staff_keep_their_contacts_beside_the_centres_channels(clien
     from registry.demo.data import DEMO_CHANNELS
     from registry.staff.service import change_status
 
-    for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
+    add_official_channels(session)
     add_person(session, "TTTT-001", phone="0912 345 678", email="duc.nv@tdkt.gov.vn")
     add_person(session, "TTTT-002", "Trần Thị Minh Hằng", phone="0983 456 712", email="hang.ttm@tdkt.gov.vn")
     add_person(session, "TTTT-003", "Lê Quang Huy", phone="0977 111 222", email="huy.lq@tdkt.gov.vn")

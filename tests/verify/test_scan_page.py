@@ -31,10 +31,8 @@ from keys.contract import STAFF_TYP
 from keys.crypto import MasterKey
 from keys.errors import BadSignatureError
 from registry.accounts.models import AdminRole
-from registry.channels import service as channels
 from registry.credentials import service as credentials
 from registry.credentials.models import CredentialStatus
-from registry.demo.data import DEMO_CHANNELS
 from registry.platform.db import dispose_engines
 from registry.staff.models import StaffDetails, StaffStatus
 from registry.staff.photos import set_photo
@@ -84,15 +82,6 @@ def count_views(application: Flask) -> list[str]:
 @pytest.fixture()
 def page_views(app: Flask) -> list[str]:
     return count_views(app)
-
-
-@pytest.fixture()
-def centre(session: Any) -> Any:
-    """The demo's official channels, which every answer but a valid one shows."""
-    for kind, value, label in DEMO_CHANNELS:
-        channels.add_channel(session, kind=kind, value=value, label=label, actor="test", now=NOW)
-    session.commit()
-    return session
 
 
 def exactly(resp: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:

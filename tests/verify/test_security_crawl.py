@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from helpers_admin import XSS, XSS_IMG, cheap_argon2, client_as, sample_data  # noqa: F401 - fixture
+from helpers_admin import XSS, XSS_IMG, cheap_argon2, client_as, sample_data, url_of  # noqa: F401 - fixture
 
 from registry.accounts.models import AdminRole
 
@@ -74,24 +74,7 @@ def check_body(path: str, resp: Any) -> list[str]:
 
 
 def urls_for(app: Any, sample: Any, rule: Any) -> list[str]:
-    values = {
-        "token": sample.token,
-        "code": sample.staff_code,
-        "credential_id": sample.credential_id,
-        "kid": sample.kid,
-        "reference": sample.report_ref,
-        "file_id": sample.file_id,
-        "assignment_id": sample.assignment_id,
-        "username": "reviewer-user",
-        "list_id": "1",
-        "filename": "site.css",
-        "warning_id": "1",
-        "receipt": sample.token,  # not a receipt: the refusal page
-        "session_id": "999999",
-    }
-    url = rule.rule
-    for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", values[arg], url)
+    url = url_of(rule, sample.route_values())
     return [url] + [url + q for q in HOSTILE_QUERIES.get(rule.rule, [])]
 
 

@@ -4,7 +4,7 @@ Every registered view whose docstring ends with a YAML block after a line holdin
 only ``---`` contributes its operations (apispec's FlaskPlugin convention): the
 document can never list an endpoint that does not exist, and a new endpoint appears
 as soon as its view is documented. The shared shapes (``Error``, ``StaffCard``,
-``Channel``, ``VerifyAnswer``), responses (``Error``, ``TooManyRequests``) and the
+``Channel``, ``VerifyAnswer``), responses (``Error``, ``TooManyRequests``, ``NotModified``) and the
 ``lang`` parameter are components that any view's YAML may ``$ref``.
 
 The plugin is the few lines of ``apispec_webframeworks.flask.FlaskPlugin`` that we
@@ -53,6 +53,8 @@ ERROR_RESPONSE: dict[str, Any] = {
 }
 LANG_PARAMETER: dict[str, Any] = {"required": False, "schema": {"type": "string", "enum": ["vi", "en"]}}
 TOO_MANY_REQUESTS: dict[str, Any] = {**ERROR_RESPONSE, "description": "Too many requests from this address."}
+# the answer of every document served with an ETag to a client that already holds it
+NOT_MODIFIED: dict[str, Any] = {"description": "Unchanged since the ETag given in If-None-Match."}
 STAFF_CARD_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": (
@@ -201,6 +203,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.parameter("lang", "query", LANG_PARAMETER)
     spec.components.response("Error", ERROR_RESPONSE)
     spec.components.response("TooManyRequests", TOO_MANY_REQUESTS)
+    spec.components.response("NotModified", NOT_MODIFIED)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         if view is not None and has_operations(view):

@@ -25,10 +25,10 @@ from keys.errors import N_, BadSignatureError, MalformedTokenError
 from keys.statuslist import BITS, decode_lst
 from keys.text import display_phone
 from verify.client.errors import InvalidResponseError, RootChangedError, TrustError
+from verify.core.keyset import KEY_STATES, TrustedKey
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024  # a roster of tens of thousands of people fits
 MAX_DOCUMENT_DEPTH = 8  # a key set or roster nests 3 deep; deeper JSON is refused unparsed
-KEY_STATES = frozenset({"active", "retired", "revoked"})
 STAFF_STATES = frozenset({"active", "suspended", "departed"})
 MAX_ROSTER_FIELD = 254  # the longest registry field (an email address)
 # registry.channels.CONTACT_ORDER's kinds: the channels one can call or write to
@@ -141,15 +141,6 @@ def root_from_jwk(value: Any) -> RootKey:
 
 
 @dataclass(frozen=True, slots=True)
-class TrustedKey:
-    """A signing key as the root-signed key set describes it."""
-
-    kid: str
-    state: str  # active, retired or revoked
-    key: OKPKey
-
-
-@dataclass(frozen=True, slots=True)
 class Signed:
     """A signed document as the server sent it (``raw``), and the window it is valid
     in: from ``issued_at`` (its ``iat``) to ``expires_at`` (its ``exp``)."""
@@ -168,7 +159,7 @@ class KeySet(Signed):
         """The key that may have signed a document; raise TrustError if it is not a
         key the root lists or if it is revoked (a stolen key signs nothing we trust)."""
         key = self.keys.get(parsed.kid)
-        if key is None or key.state == "revoked":
+        if key is None or key.revoked:
             raise TrustError("The {what} is signed by a key that the root key does not vouch for.", what=what)
         return key
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from keys.contract import VN_TZ
 from keys.text import display_phone
 from verify.client.errors import ClientError
-from verify.client.results import SyncReport, VerificationResult
+from verify.client.results import SyncReport, VerificationResult, check_json
 from verify.client.words import (
     LABEL_CENTRE_CONTACTS,
     LABEL_DOCUMENT,
@@ -181,11 +181,7 @@ def error_json(exc: ClientError, message: str, server: str | None, now: datetime
             "error": {"code": exc.code, "message": message},
         }
     return {
-        "verdict": None,
-        "exit_code": EXIT_UNDECIDED,
-        "server": server,
-        "mode": None,
-        "checked_at": now.isoformat(),
+        **check_json("verdict", None, EXIT_UNDECIDED, server, None, now),
         "kind": None,
         "credential": None,
         "staff": None,

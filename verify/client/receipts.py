@@ -19,16 +19,16 @@ from keys.errors import N_, MalformedTokenError
 from verify.client.errors import ClientError, NotSyncedError
 from verify.client.inputs import Checkable, as_file, read_text
 from verify.client.output import EXIT_NOT_VALID, EXIT_UNDECIDED, EXIT_VALID, local_time, say
-from verify.client.results import DataAge, from_ts
+from verify.client.results import DataAge, check_json, from_ts
 from verify.client.sync import Trusted
 from verify.client.verifier import Verifier
 from verify.client.words import LABEL_HOLDER, LABEL_SERVER, LABEL_VERDICT
 from verify.core.claims import is_timestamp
+from verify.core.keyset import TrustedKey
 from verify.core.receipts import (
     HEADLINES,
     RECEIPT_TYPS,
     ReceiptStatus,
-    SigningKeyView,
     check_receipt,
     extract_receipt,
 )
@@ -63,11 +63,7 @@ class ReceiptResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "receipt": self.status.value,
-            "exit_code": self.exit_code,
-            "server": self.server,
-            "mode": "online" if self.online else "offline",
-            "checked_at": self.checked_at.isoformat(),
+            **check_json("receipt", self.status.value, self.exit_code, self.server, self.online, self.checked_at),
             "claims": self.claims,
             "data": self.data.as_json(),
             "error": None,
@@ -87,7 +83,7 @@ def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
             prepared.append(trusted)
         return prepared[-1]
 
-    def key_for(kid: str) -> SigningKeyView | None:
+    def key_for(kid: str) -> TrustedKey | None:
         trusted = trusted_now()
         key = trusted.keyset.keys.get(kid)
         if key is None and not verifier.offline:
@@ -98,7 +94,7 @@ def check(verifier: Verifier, value: Checkable) -> ReceiptResult:
             trusted = verifier._trusted() or trusted
             prepared.append(trusted)
             key = trusted.keyset.keys.get(kid)
-        return SigningKeyView(key.key, key.state == "revoked") if key is not None else None
+        return key
 
     found = check_receipt(text, issuer=verifier.server, key_for=key_for)
     data = DataAge()
@@ -146,11 +142,7 @@ def _signed_after(text: str, trusted: Trusted) -> bool:
 
 def error_json(exc: ClientError, message: str, server: str | None, now: datetime) -> dict[str, Any]:
     return {
-        "receipt": None,
-        "exit_code": EXIT_UNDECIDED,
-        "server": server,
-        "mode": None,
-        "checked_at": now.isoformat(),
+        **check_json("receipt", None, EXIT_UNDECIDED, server, None, now),
         "claims": None,
         "data": None,
         "error": {"code": exc.code, "message": message},

@@ -20,6 +20,17 @@ def from_ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
+def check_json(
+    answer: str, value: str | None, exit_code: int, server: str | None, online: bool | None, checked_at: datetime
+) -> dict[str, Any]:
+    """The head of every check's ``--json`` object, a token's or a receipt's
+    (docs/offline-client.md): the answer under its name (``verdict``, ``receipt``;
+    null when the client could not decide), the exit code, the server, the mode (null
+    when no check was made) and when; the command's own keys follow."""
+    mode = None if online is None else "online" if online else "offline"
+    return {answer: value, "exit_code": exit_code, "server": server, "mode": mode, "checked_at": checked_at.isoformat()}
+
+
 @dataclass(frozen=True, slots=True)
 class DataAge:
     """How fresh the documents behind an answer were."""
@@ -102,11 +113,7 @@ class VerificationResult:
     def as_json(self) -> dict[str, Any]:
         """The stable ``--json`` shape documented in docs/offline-client.md."""
         return {
-            "verdict": self.verdict.value,
-            "exit_code": self.exit_code,
-            "server": self.server,
-            "mode": "online" if self.online else "offline",
-            "checked_at": self.checked_at.isoformat(),
+            **check_json("verdict", self.verdict.value, self.exit_code, self.server, self.online, self.checked_at),
             "kind": self.kind,
             "credential": self.credential_json(),
             "staff": self.staff.as_json() if self.staff else None,

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from joserfc.jwk import OKPKey
-
 from keys import jose
 from keys.contract import RECEIPT_PREFIX, RECEIPT_TYP
 from keys.errors import N_, BadSignatureError, MalformedTokenError
 from verify.core.claims import is_timestamp
+from verify.core.keyset import TrustedKey
 from verify.core.verdicts import Verdict
 
 RECEIPT_TYPS = frozenset({RECEIPT_TYP})
@@ -48,14 +47,6 @@ HEADLINES = {
     ReceiptStatus.KEY_REVOKED: N_("NOT GENUINE: the key that signed this receipt has been revoked"),
     ReceiptStatus.MALFORMED: N_("NOT A RECEIPT: this code cannot be read"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SigningKeyView:
-    """A key as a receipt checker needs it."""
-
-    key: OKPKey
-    revoked: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +85,7 @@ def receipt_claims(claims: dict[str, Any], issuer: str) -> None:
             raise MalformedTokenError(f"claim {name} is not text")
 
 
-def check_receipt(text: str, *, issuer: str, key_for: Callable[[str], SigningKeyView | None]) -> ReceiptCheck:
+def check_receipt(text: str, *, issuer: str, key_for: Callable[[str], TrustedKey | None]) -> ReceiptCheck:
     """Check ``text`` (a receipt or its URL) against the keys ``key_for`` knows.
     Never raises for what was presented: every failure is a status."""
     if len(text) > MAX_RECEIPT_CHARS * 2:

@@ -110,8 +110,7 @@ def keyset() -> Response:
             ETag: {schema: {type: string}}
           content:
             application/jwt: {}
-        "304":
-          description: Unchanged since the ETag given.
+        "304": {$ref: "#/components/responses/NotModified"}
         "503":
           $ref: "#/components/responses/Error"
           description: No key set signed by the active root yet (no_keyset).
@@ -138,8 +137,7 @@ def status_list(list_id: int) -> Response:
           description: The status list token.
           content:
             application/statuslist+jwt: {}
-        "304":
-          description: Not modified since the ETag given in If-None-Match.
+        "304": {$ref: "#/components/responses/NotModified"}
         "404":
           $ref: "#/components/responses/Error"
           description: No such status list.
@@ -189,8 +187,7 @@ def roster_document() -> Response:
             Cache-Control: {schema: {type: string}}
           content:
             application/jwt: {}
-        "304":
-          description: Unchanged since the ETag given.
+        "304": {$ref: "#/components/responses/NotModified"}
         "503":
           $ref: "#/components/responses/Error"
           description: No active signing key yet.

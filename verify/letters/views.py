@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from keys.contract import ASSIGNMENT_TYP, letter_pdf_url, letter_url, verification_url
+from keys.contract import ASSIGNMENT_TYP, LETTER_PAGE, LETTER_PDF_PAGE, verification_url
 from registry import qr
 from registry.assignments.letters import LetterRecord, find_letter
 from registry.assignments.pdf import CHANNEL_LABELS, render_letter_pdf, vn_long_date
@@ -29,7 +29,7 @@ from registry.platform.clock import now
 from registry.platform.config import base_url
 from registry.platform.db import db
 from registry.platform.errors import error_response
-from registry.platform.web import limiter, wants_json
+from registry.platform.web import limiter, pdf_response, wants_json
 from verify.core.verdicts import Verdict
 from verify.verification.service import Result, verify_token
 
@@ -83,7 +83,7 @@ def _pdf_name(letter: LetterRecord) -> str:
     return f"giay-gioi-thieu-{letter.year}-{letter.number.split('/')[0]}.pdf"
 
 
-@bp.get(letter_url("", "<token>"))  # the URL shapes of keys.contract, relative
+@bp.get(verification_url("", "<token>", LETTER_PAGE))  # the URL shapes of keys.contract, relative
 def letter_page(token: str) -> Response:
     result, letter = _load(token)
     if letter is None or result.token is None:
@@ -98,7 +98,7 @@ def letter_page(token: str) -> Response:
         start=letter.not_before or letter.issued_at,
         qr_src=Markup(f"data:image/png;base64,{qr_png}"),  # noqa: S704 - base64 of our own PNG
         verify_path=verification_url("", result.token),
-        pdf_path=letter_pdf_url("", result.token),
+        pdf_path=verification_url("", result.token, LETTER_PDF_PAGE),
         verify_host=base_url(),
         channel_labels=CHANNEL_LABELS,
     )
@@ -107,7 +107,7 @@ def letter_page(token: str) -> Response:
     return resp
 
 
-@bp.get(letter_pdf_url("", "<token>"))
+@bp.get(verification_url("", "<token>", LETTER_PDF_PAGE))
 @limiter.limit(PDF_RATE_LIMIT)
 def letter_pdf(token: str) -> Response:
     """The letter of introduction of an assignment as a one-page A4 PDF.
@@ -154,8 +154,4 @@ def letter_pdf(token: str) -> Response:
     if letter is None or result.token is None:
         return _refused(result)
     pdf = render_letter_pdf(letter, url=verification_url(base_url(), result.token))
-    resp = make_response(pdf, 200)
-    resp.mimetype = "application/pdf"
-    resp.headers["Content-Disposition"] = f'inline; filename="{_pdf_name(letter)}"'
-    resp.headers["Cache-Control"] = NO_STORE
-    return resp
+    return pdf_response(pdf, _pdf_name(letter), inline=True)

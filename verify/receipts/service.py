@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from keys.contract import RECEIPT_TYP
 from keys.crypto import MasterKey
-from keys.models import KeyPurpose, KeyState
+from keys.models import KeyPurpose
 from keys.service import find_key, public_key, sign_with_active
-from verify.core.receipts import ReceiptCheck, SigningKeyView, check_receipt
+from verify.core.keyset import TrustedKey
+from verify.core.receipts import ReceiptCheck, check_receipt
 from verify.receipts.metrics import receipt_issued
 from verify.verification.service import Result
 
@@ -66,11 +67,11 @@ def check_stored(session: Session, text: str, *, issuer: str) -> ReceiptCheck:
     included (a receipt outlives the key that signed it), but a revoked key vouches
     for nothing."""
 
-    def key_for(kid: str) -> SigningKeyView | None:
+    def key_for(kid: str) -> TrustedKey | None:
         key = find_key(session, kid)
         if key is None or key.purpose is not KeyPurpose.SIGNING:  # the root signs only key sets
             return None
-        return SigningKeyView(public_key(key.kid, key.public_jwk), key.state is KeyState.REVOKED)
+        return TrustedKey(kid=key.kid, state=key.state.value, key=public_key(key.kid, key.public_jwk))
 
     return check_receipt(text, issuer=issuer, key_for=key_for)
 

@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from keys.contract import RECEIPT_PREFIX, VERIFY_PREFIX, receipt_url
+from keys.contract import RECEIPT_PDF_PAGE, RECEIPT_PREFIX, receipt_url, verification_url
 from registry.platform.config import base_url, master_key
 from registry.platform.db import db
 from registry.platform.i18n import translate, vn_datetime
-from registry.platform.web import limiter, wants_json
+from registry.platform.web import limiter, pdf_response, wants_json
 from verify.core.agency import MAX_AGENCY_INPUT
 from verify.core.receipts import HEADLINES as RECEIPT_HEADLINES
 from verify.core.receipts import ReceiptStatus
@@ -65,7 +65,7 @@ def _expect() -> str:
     return expect
 
 
-@bp.get(f"{VERIFY_PREFIX}<token>/receipt.pdf")
+@bp.get(verification_url("", "<token>", RECEIPT_PDF_PAGE))  # the URL shape of keys.contract, relative
 @limiter.limit(PDF_RATE_LIMIT)
 def receipt_pdf(token: str) -> Response:
     """The receipt of a verification, as a one-page A4 PDF.
@@ -120,11 +120,7 @@ def receipt_pdf(token: str) -> Response:
         checked_at=result.checked_at,
     )
     pdf = render_receipt_pdf(page, url=receipt_url(base_url(), receipt.token))
-    resp = make_response(pdf, 200)
-    resp.mimetype = "application/pdf"
-    resp.headers["Content-Disposition"] = f'attachment; filename="bien-ban-xac-minh-{receipt.claims["jti"][:8]}.pdf"'
-    resp.headers["Cache-Control"] = NO_STORE
-    return resp
+    return pdf_response(pdf, f"bien-ban-xac-minh-{receipt.claims['jti'][:8]}.pdf", inline=False)
 
 
 @bp.get(f"{RECEIPT_PREFIX}<receipt>")

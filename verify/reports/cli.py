@@ -12,18 +12,25 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from registry.platform.cli import JsonFlag, actor, emit, unit_of_work
+from registry.platform.cli import JsonFlag, actor, emit, emit_page, unit_of_work
 from registry.platform.clock import now
 from verify.reports import triage
 from verify.reports.evidence import EVIDENCE_DIR
 from verify.reports.evidence_import import import_folder
 from verify.reports.export import export_csv
 from verify.reports.intake import report_json
-from verify.reports.models import ReportStatus
+from verify.reports.models import Report, ReportStatus
 
 reports_cli = AppGroup("reports", help="Impersonation reports.")
 
 STATUS_CHOICE = click.Choice([s.value for s in ReportStatus])
+
+
+def _report_line(r: Report) -> str:
+    return (
+        f"{r.reference}  {r.status.value:<17}  {r.created_at:%Y-%m-%d %H:%M}Z  {r.channel.value:<9}  "
+        f"{r.claimed_name or '-'}  [{r.reporter_agency}]"
+    )
 
 
 @reports_cli.command("list")
@@ -36,20 +43,10 @@ def reports_list(status: str | None, limit: int, as_json: bool) -> None:
         wanted = ReportStatus(status) if status else None
         reports = triage.list_reports(session, status=wanted, limit=limit)
         total = triage.count_reports(session, status=wanted)
-        payload = {"count": total, "reports": [report_json(r, full=True) for r in reports]}
         if as_json:  # the reporters' contacts: who read them is audited
             references = [r.reference for r in reports]
             triage.record_bulk_read(session, references, action="report.list", actor=actor(), now=now())
-
-        def text() -> str:
-            lines = [
-                f"{r.reference}  {r.status.value:<17}  {r.created_at:%Y-%m-%d %H:%M}Z  {r.channel.value:<9}  "
-                f"{r.claimed_name or '-'}  [{r.reporter_agency}]"
-                for r in reports
-            ]
-            return "\n".join([*lines, f"{len(reports)} of {total} report(s)"])
-
-        emit(as_json, payload, text)
+        emit_page(as_json, "reports", reports, total, lambda r: report_json(r, full=True), _report_line, "report")
 
 
 @reports_cli.command("export")

@@ -18,10 +18,11 @@ from registry.platform.db import db
 from verify.reports import triage
 from verify.reports.models import ReportStatus
 from verify.warnings import service
-from verify.warnings.words import IDENTIFIER_WORDS, channel_word, title
+from verify.warnings.words import template_words
 
 bp = Blueprint("admin_warnings", __name__, url_prefix="/admin")
 bp.after_request(no_store)
+bp.context_processor(template_words)
 add_to_menu("admin_warnings.warning_admin_list", _l("Warnings"), REVIEWERS, after="admin_reports.report_queue")
 MAX_REFERENCE = 32
 
@@ -36,7 +37,6 @@ def publish_form(reference: str) -> str:
         confirmed=report.status is ReportStatus.CONFIRMED,
         max_text=service.MAX_TEXT,
         max_asked=service.MAX_ASKED,
-        identifier_words=IDENTIFIER_WORDS,
     )
 
 
@@ -64,8 +64,6 @@ def warning_admin_list() -> str:
     return render_template(
         "admin/warnings.html",
         warnings=warnings,
-        title=title,
-        channel_word=channel_word,
         max_reason=service.MAX_REASON,
         **shown.shown(total),
     )

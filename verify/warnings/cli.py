@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from registry.platform.cli import JsonFlag, actor, emit, unit_of_work
+from registry.platform.cli import JsonFlag, actor, emit, emit_page, unit_of_work
 from registry.platform.clock import now
 from registry.platform.config import base_url
 from verify.warnings import service
@@ -60,6 +60,13 @@ def warnings_withdraw(warning_id: int, reason: str | None, as_json: bool) -> Non
         emit(as_json, warning_json(warning), f"warning {warning.id} withdrawn")
 
 
+def _warning_line(w: PublicWarning) -> str:
+    return (
+        f"{w.id:>4}  {w.published_at:%Y-%m-%d}  {w.report.reference}  "
+        f"{'withdrawn' if w.withdrawn_at else 'published'}  {first_identifier(w)}"
+    )
+
+
 @warnings_cli.command("list")
 @click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
 @JsonFlag
@@ -67,17 +74,8 @@ def warnings_list(limit: int, as_json: bool) -> None:
     """Every warning, withdrawn ones included, newest first."""
     with unit_of_work() as session:
         warnings = service.all_warnings(session, limit=limit)
-        payload = {"count": service.count_all(session), "warnings": [warning_json(w) for w in warnings]}
-
-        def text() -> str:
-            lines = [
-                f"{w.id:>4}  {w.published_at:%Y-%m-%d}  {w.report.reference}  "
-                f"{'withdrawn' if w.withdrawn_at else 'published'}  {first_identifier(w)}"
-                for w in warnings
-            ]
-            return "\n".join([*lines, f"{len(warnings)} of {payload['count']} warning(s)"])
-
-        emit(as_json, payload, text)
+        total = service.count_all(session)
+        emit_page(as_json, "warnings", warnings, total, warning_json, _warning_line, "warning")
 
 
 def register_cli(app: Flask) -> None:

@@ -15,15 +15,12 @@ from registry.platform.forms import Page, page
 from registry.platform.web import select_locale
 from verify.warnings import service
 from verify.warnings.feed import FEED_ENTRIES, atom_feed
-from verify.warnings.words import IDENTIFIER_WORDS, channel_word, title
+from verify.warnings.words import template_words
 
 bp = Blueprint("warnings", __name__)
+bp.context_processor(template_words)
 # agencies' systems poll the feed: they must ask every time, and the ETag makes it cheap
 FEED_CACHE = "no-cache"
-
-
-def _words() -> dict[str, object]:
-    return {"identifier_words": IDENTIFIER_WORDS, "channel_word": channel_word, "title": title}
 
 
 @bp.get("/warnings")
@@ -46,7 +43,7 @@ def warning_list() -> str:
     shown = Page(page().number, service.PAGE_SIZE)
     total = service.count_published(session)
     warnings = service.published(session, limit=shown.size, offset=shown.offset)
-    return render_template("warnings/list.html", warnings=warnings, **shown.shown(total), **_words())
+    return render_template("warnings/list.html", warnings=warnings, **shown.shown(total))
 
 
 @bp.get("/warnings/<int(min=1, max=2147483647):warning_id>")
@@ -68,7 +65,7 @@ def warning_detail(warning_id: int) -> str:
         "410": {description: The Centre has withdrawn it}
     """
     warning = service.get_public(db(), warning_id)
-    return render_template("warnings/detail.html", warning=warning, **_words())
+    return render_template("warnings/detail.html", warning=warning)
 
 
 @bp.get("/warnings.atom")
@@ -89,7 +86,7 @@ def warning_feed() -> Response:
           description: The feed
           content:
             application/atom+xml: {schema: {type: string}}
-        "304": {description: Unchanged since the ETag given}
+        "304": {$ref: "#/components/responses/NotModified"}
     """
     session = db()
     body = atom_feed(

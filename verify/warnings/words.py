@@ -1,5 +1,5 @@
-"""How the public pages and the feed name a warning's parts: the kinds of
-identifier and the ways the impostor made contact, and a warning's title."""
+"""How the public pages, the console and the feed name a warning's parts: the kinds
+of identifier and the ways the impostor made contact, and a warning's title."""
 
 from __future__ import annotations
 
@@ -32,3 +32,9 @@ def title(warning: PublicWarning) -> str:
     if warning.identifiers:
         return str(_("Impostor using %(contact)s", contact=warning.identifiers[0]["value"]))
     return str(_("Impostor claiming to be from the Centre"))
+
+
+def template_words() -> dict[str, Any]:
+    """The names above as the warnings' templates call them: both warnings blueprints,
+    the public one and the console's, give them to every template they render."""
+    return {"identifier_words": IDENTIFIER_WORDS, "channel_word": channel_word, "title": title}
