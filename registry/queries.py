@@ -73,6 +73,12 @@ def _card(values: Any) -> StaffCard:
     )
 
 
+def _credential(values: Any) -> CredentialRecord:
+    """A credential from the verification's columns after the key's, in their order."""
+    cred_id, kind, status, issued_at, not_before, expires_at, *staff = values
+    return CredentialRecord(cred_id, kind, status, issued_at, not_before, expires_at, _card(staff))
+
+
 def _connection(db: Session | Connection) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
@@ -120,20 +126,8 @@ class VerificationRead:
         if row is None:
             return None, None, ()
         own, extra = row[: self.own_columns], row[self.own_columns :]
-        (kid_, state, public_jwk, cred_id, kind, cred_status, issued_at, not_before, expires_at, *staff) = own
-        key = KeyRecord(kid=kid_, state=state, public_jwk=public_jwk)
-        if cred_id is None:
-            return key, None, extra
-        record = CredentialRecord(
-            id=cred_id,
-            kind=kind,
-            status=cred_status,
-            issued_at=issued_at,
-            not_before=not_before,
-            expires_at=expires_at,
-            staff=_card(staff),
-        )
-        return key, record, extra
+        key = KeyRecord(*own[:3])  # kid, state, public_jwk
+        return key, (_credential(own[3:]) if own[3] is not None else None), extra
 
 
 KEY_AND_CREDENTIAL = VerificationRead()  # what every verification reads
