@@ -27,10 +27,9 @@ for every verdict, in both languages.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -203,15 +202,19 @@ def _as_jinja_shows(line: Any) -> Any:
 @dataclass(frozen=True, slots=True)
 class PageInputs:
     """Everything a scan page is rendered from, hashable: the verdict as read
-    (``result``, its claims apart and its time cut to the minute the page shows), the
-    language, the request's parameters, the warnings, the receipt's token."""
+    (``result``, its time cut to the minute the page shows), the language, the
+    request's parameters, the warnings, the receipt's token. The verified claims are
+    carried, not compared: they are the payload of ``result.token``, the very text
+    compared (``verify_token`` gives them with the token they were parsed from), so
+    equal inputs have equal claims."""
 
     result: Result  # claims None, checked_at to the minute
-    claims: str | None  # the verified claims, as canonical JSON
     lang: str
     args: tuple[tuple[str, str], ...]
     public_warnings: tuple[WarningRef, ...]
     receipt_token: str
+    has_claims: bool
+    claims: dict[str, Any] | None = field(compare=False, hash=False)
 
     @classmethod
     def of(
@@ -223,14 +226,14 @@ class PageInputs:
         public_warnings: tuple[WarningRef, ...],
     ) -> PageInputs:
         minute = result.checked_at.replace(second=0, microsecond=0)  # vn_datetime shows no more
-        claims = None if result.claims is None else json.dumps(result.claims, sort_keys=True, ensure_ascii=False)
         return cls(
             result=replace(result, claims=None, checked_at=minute),
-            claims=claims,
             lang=lang,
             args=tuple(sorted(args.items())),
             public_warnings=public_warnings,
             receipt_token=receipt_token or result.token or "",
+            has_claims=result.claims is not None,
+            claims=result.claims,
         )
 
 
@@ -275,8 +278,7 @@ class VerdictPage:
 
     def _render(self, inputs: PageInputs) -> str:
         """The page made from ``inputs`` by Jinja, and from nothing else."""
-        claims = None if inputs.claims is None else json.loads(inputs.claims)
-        result = replace(inputs.result, claims=claims)
+        result = replace(inputs.result, claims=inputs.claims)
         words = self.words(inputs.lang)
         template = words.env.get_template(TEMPLATE)
         return template.render(
