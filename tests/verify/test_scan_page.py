@@ -39,7 +39,7 @@ from registry.staff.photos import set_photo
 from registry.staff.service import change_status, get_staff, update_staff
 from verify.reports.models import ReportStatus
 from verify.reports.triage import triage
-from verify.verification.fastpage import FastPage
+from verify.verification.fastpage import WARNED_READ, FastPage
 from verify.verification.page import RENDERED_PAGES, VerdictPage, folded_environment, jinja_gettext
 from verify.warnings.service import publish, withdraw
 
@@ -559,3 +559,19 @@ def test_a_warning_naming_the_holder_is_asked_for_in_the_scans_own_round_trip(
     got = scan(fast, token)
     assert "data-public-warnings" not in got.get_data(as_text=True) and exactly(got) == exactly(scan(slow, token))
     assert page_views == []
+
+
+def test_the_warned_column_names_the_holder_and_no_one_else(
+    app: Flask, session: Any, master: MasterKey, signing_key: Any
+) -> None:
+    """The verification's extra column (STAFF_WARNED) is correlated with the holder's
+    own row: a warning naming another staff member's phone does not flag this one."""
+    mine = jose.parse_token(contactable(session, master), typs=frozenset({STAFF_TYP}))
+    theirs = jose.parse_token(
+        card(session, master, "TTTT-002", name="Lê Thị Hoa", phone="0912 000 002", email="hoa@tdkt.gov.vn").token,
+        typs=frozenset({STAFF_TYP}),
+    )
+    warn_about(session, app.test_client(use_cookies=False), "", phone="0912 000 002")
+    with app.extensions["chinhdanh.read_engine"].connect() as conn:
+        flags = [WARNED_READ(conn, parsed.kid, parsed.claims["jti"])[2] for parsed in (mine, theirs)]
+    assert [tuple(bool(value) for value in flag) for flag in flags] == [(False,), (True,)]

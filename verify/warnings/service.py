@@ -252,12 +252,14 @@ def _naming_staff(code: Named, phone: Named, email: Named) -> ColumnElement[bool
     return or_(
         PublicWarning.staff_code == code,
         PublicWarning.report_id.in_(
-            select(ReportIdentifier.report_id).where(
+            select(ReportIdentifier.report_id)
+            .where(
                 or_(
                     and_(ReportIdentifier.kind == IdentifierKind.PHONE, ReportIdentifier.value == phone),
                     and_(ReportIdentifier.kind == IdentifierKind.EMAIL, ReportIdentifier.value == email),
                 )
             )
+            .correlate_except(ReportIdentifier)  # a column of the holder's row is the enclosing query's
         ),
     )
 
