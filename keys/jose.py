@@ -155,34 +155,35 @@ def verify_signature(parsed: ParsedToken, public_key: OKPKey) -> None:
     parse it a second time, which was 40 % of a verification's CPU. What is left is
     one Ed25519 check over the signing input, done by libsodium (PyNaCl): 0.12 ms
     here against OpenSSL's 0.27 ms, and it refuses small-order and non-canonical
-    points, which OpenSSL lets through. Its answer for one key and one token is
-    kept (``signature_verifies``).
+    points, which OpenSSL lets through. A genuine signature is kept, by key and token
+    (``signature_verifies``).
     """
     raw_key = public_key.public_key
     if not isinstance(raw_key, Ed25519PublicKey):
         raise BadSignatureError("not an Ed25519 key")
-    if not signature_verifies(raw_key.public_bytes_raw(), parsed.raw):
-        raise BadSignatureError("signature does not verify")
+    signature_verifies(raw_key.public_bytes_raw(), parsed.raw)
 
 
 # An Ed25519 check is a pure function of the key's 32 bytes and the token's text (its
-# signing input and signature): the last answers are kept, so a card scanned again
-# is not checked again, under the same key, to the same answer. What the token
-# stands for (the key's state, the credential's, the dates) is not: that is read at
-# every verification. A token is at most MAX_TOKEN_BYTES: the cache is bounded.
+# signing input and signature): the last tokens found genuine are kept, so a card
+# scanned again is not checked again under the same key. Only a signature that
+# verifies is kept (a refusal raises, and lru_cache keeps no exception): forged tokens
+# are checked each time and never push a genuine one out. What a token stands for (the
+# key's state, the credential's, the dates) is not kept: that is read at every
+# verification. A token is at most MAX_TOKEN_BYTES: the cache is bounded.
 VERIFIED_SIGNATURES = 1024
 
 
 @lru_cache(maxsize=VERIFIED_SIGNATURES)
 def signature_verifies(public_key: bytes, token: str) -> bool:
-    """Whether ``token``'s signature (a compact JWS that ``parse_token`` accepted)
-    verifies under the raw Ed25519 ``public_key``."""
+    """True if ``token``'s signature (a compact JWS that ``parse_token`` accepted)
+    verifies under the raw Ed25519 ``public_key``; else raise BadSignatureError."""
     header_b64, payload_b64, signature_b64 = token.split(".")
     signed = b64url_decode(signature_b64) + f"{header_b64}.{payload_b64}".encode("ascii")
     try:
         crypto_sign_open(signed, public_key)
-    except (NaclBadSignature, ValueError):
-        return False
+    except (NaclBadSignature, ValueError) as exc:
+        raise BadSignatureError("signature does not verify") from exc
     return True
 
 

@@ -520,11 +520,14 @@ def test_a_signature_checked_once_gives_the_same_answer_and_no_other(
     flipped = jose.b64url_decode(signature)
     forged = jose.b64url_encode(bytes([flipped[0] ^ 1]) + flipped[1:])
     tampered = jose.ParsedToken(raw=f"{header}.{payload}.{forged}", header=parsed.header, claims=parsed.claims)
-    with pytest.raises(BadSignatureError):
-        jose.verify_signature(tampered, key)
+    kept = jose.signature_verifies.cache_info().currsize
+    for _ in range(2):  # a forged token is checked each time, and never kept
+        with pytest.raises(BadSignatureError):
+            jose.verify_signature(tampered, key)
     other = jose.generate_private()
     with pytest.raises(BadSignatureError):  # verified under its key, not under another
         jose.verify_signature(parsed, other)
+    assert jose.signature_verifies.cache_info().currsize == kept
     assert jose.signature_verifies.cache_info().maxsize == jose.VERIFIED_SIGNATURES
 
 
