@@ -64,6 +64,11 @@ MULTIPROC_DIR = os.environ.setdefault(
     str(Path(os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir()) / f"chinhdanh-metrics-{os.getpid()}"),
 )
 
+# gunicorn's control socket (gunicornc) beside the instance's metrics, one per instance:
+# its default, ~/.gunicorn/gunicorn.ctl, is one path for every instance the user runs
+# (the second took the first's) and read-only under the unit's ProtectSystem=strict
+control_socket = str(Path(MULTIPROC_DIR) / "gunicorn.ctl")
+
 
 def on_starting(server: Any) -> None:
     """Start with no counts of a previous run (only prometheus-client's own files go)."""

@@ -40,6 +40,12 @@ def test_gunicorn_refuses_any_other_address(gunicorn_conf: ModuleType, bind: str
         gunicorn_conf.loopback_only(bind)
 
 
+def test_each_instance_has_its_own_control_socket(gunicorn_conf: ModuleType, tmp_path: Path) -> None:
+    """gunicorn's default control socket is one path per user: two instances on one
+    machine would share it."""
+    assert gunicorn_conf.control_socket == str(tmp_path / "metrics" / "gunicorn.ctl")
+
+
 def test_the_site_replaces_the_clients_forwarded_headers() -> None:
     site = SITE.read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in site  # set, never $proxy_add_x_forwarded_for
