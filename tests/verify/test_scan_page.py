@@ -536,14 +536,9 @@ def test_a_signature_checked_once_gives_the_same_answer_and_no_other(
     [{"staff_code": "TTTT-001"}, {"phone": "+84 912 000 001"}, {"email": "DUC@tdkt.gov.vn"}],
     ids=["staff code", "own phone", "own email"],
 )
+@pytest.mark.usefixtures("signing_key")
 def test_a_warning_naming_the_holder_is_asked_for_in_the_scans_own_round_trip(
-    app: Flask,
-    flask_only: Flask,
-    session: Any,
-    master: MasterKey,
-    signing_key: Any,
-    page_views: list[str],
-    names: dict[str, str],
+    app: Flask, flask_only: Flask, session: Any, master: MasterKey, page_views: list[str], names: dict[str, str]
 ) -> None:
     """The fast path asks whether a warning names the holder within the verification's
     query (verify.warnings.service.STAFF_WARNED): by the code, the phone or the email,
