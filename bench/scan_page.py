@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.verify_bench import MASTER_B64, ROOT, VENV_BIN, free_port, wait_up, wrk
+from bench.verify_bench import MASTER_B64, ROOT, VENV_BIN, free_port, over_rounds, wait_up, wrk
 
 DEFAULT_SETTINGS = "--workers 2 --worker-class gthread --threads 1"
 CHECKED_AT = re.compile(rb'<p class="verdict-time">[^<]*</p>')
@@ -129,15 +129,7 @@ def measure(token: str, port_app: int, env: dict[str, str], args: argparse.Names
             server.wait(timeout=10)
     summary: dict[str, Any] = {"settings": args.gunicorn, "page_bytes": len(mine)}
     for name, results in rounds.items():
-        summary[name] = {
-            "rps": statistics.median(r["rps"] for r in results),
-            "p50_ms": statistics.median(r["p50_ms"] for r in results),
-            "p99_ms": statistics.median(r["p99_ms"] for r in results),
-            "worst_p99_ms": max(r["p99_ms"] for r in results),
-            "cpu_ms": statistics.median(r["cpu_ms"] for r in results),
-            "non_2xx": sum(r["non_2xx"] for r in results),
-            "socket_errors": sorted({r["socket_errors"] for r in results}),
-        }
+        summary[name] = {**over_rounds(results), "cpu_ms": statistics.median(r["cpu_ms"] for r in results)}
     for name in rounds:
         summary[name]["ratio"] = summary[name]["rps"] / summary["bare"]["rps"]
         summary[name]["cpu_ratio"] = summary["bare"]["cpu_ms"] / summary[name]["cpu_ms"]

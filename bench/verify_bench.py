@@ -143,18 +143,23 @@ def measure(settings: str, token: str, port_app: int, env: dict[str, str], args:
             server.wait(timeout=10)
     summary: dict[str, Any] = {"settings": settings}
     for name, results in rounds.items():
-        summary[name] = {
-            "rps": statistics.median(r["rps"] for r in results),
-            "p50_ms": statistics.median(r["p50_ms"] for r in results),
-            "p99_ms": statistics.median(r["p99_ms"] for r in results),
-            "worst_p99_ms": max(r["p99_ms"] for r in results),
-            "non_2xx": sum(r["non_2xx"] for r in results),
-            "socket_errors": sorted({r["socket_errors"] for r in results}),
-        }
+        summary[name] = over_rounds(results)
     summary["ratio"] = summary["verify"]["rps"] / summary["bare"]["rps"]
     if "view" in summary:
         summary["ratio_view"] = summary["view"]["rps"] / summary["bare"]["rps"]
     return summary
+
+
+def over_rounds(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's wrk rounds summed up: medians, the worst p99, every error."""
+    return {
+        "rps": statistics.median(r["rps"] for r in results),
+        "p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "p99_ms": statistics.median(r["p99_ms"] for r in results),
+        "worst_p99_ms": max(r["p99_ms"] for r in results),
+        "non_2xx": sum(r["non_2xx"] for r in results),
+        "socket_errors": sorted({r["socket_errors"] for r in results}),
+    }
 
 
 def main() -> None:
