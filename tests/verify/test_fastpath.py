@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from factories import BASE_URL, NOW, app_config
+from factories import BASE_URL, NOW, app_config, count_views
 from flask import Flask
 from helpers_client import every_state
 from sqlalchemy import text
@@ -51,24 +51,9 @@ def both_paths(database_url: str, tmp_path: Path, **config: Any) -> Iterator[tup
 
 
 @pytest.fixture()
-def flask_only(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The same service on the same database with the fast path switched off."""
-    other = create_app(app_config(database_url, tmp_path / "flask-only", VERIFY_FAST_PATH=False))
-    yield other
-    dispose_engines(other)
-
-
-@pytest.fixture()
 def view_calls(app: Flask) -> list[str]:
     """Counts the requests the Flask view answered in ``app``."""
-    calls: list[str] = []
-    view = app.view_functions[VIEW]
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(VIEW)
-        return view(*args, **kwargs)
-
-    app.view_functions[VIEW] = counted
+    calls: list[str] = count_views(app, VIEW)
     return calls
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import segno
-from factories import BASE_URL, NOW, add_person, app_config, issue
+from factories import BASE_URL, NOW, add_person, app_config, count_views, issue
 from PIL import Image
 from test_fastpath import VIEW, both_paths, comparable
 from test_photo import photograph
@@ -170,14 +170,7 @@ def test_fast_path_and_view_give_the_same_answers(database_url: str, tmp_path: A
         f'https://evil.example"><script>/v/{cred.token}': "foreign_site",
     }
     with both_paths(database_url, tmp_path) as (fast, slow):
-        calls: list[str] = []
-        view = fast.view_functions[VIEW]
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            calls.append(VIEW)
-            return view(*args, **kwargs)
-
-        fast.view_functions[VIEW] = counted
+        calls = count_views(fast, VIEW)
         for text, verdict in texts.items():
             url = "/api/v1/verify?" + urlencode({"token": text})
             got, want = fast.test_client().get(url), slow.test_client().get(url)

@@ -10,14 +10,13 @@ reads or shows changes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from factories import BASE_URL, NOW, add_person, app_config, issue
+from factories import BASE_URL, NOW, add_person, app_config, count_views, issue
 from flask import Flask
 from helpers_admin import client_as
 from helpers_client import AGENCY, every_state
@@ -49,14 +48,6 @@ EN = {"Cookie": "lang=en"}
 EXPIRES = re.compile(r"Expires=[^;]*;")
 
 
-@pytest.fixture()
-def flask_only(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The same service on the same database with the fast paths switched off."""
-    other = create_app(app_config(database_url, tmp_path / "flask-only", VERIFY_FAST_PATH=False))
-    yield other
-    dispose_engines(other)
-
-
 def fast_page(application: Flask) -> FastPage | None:
     """The scan page's fast path among ``application``'s WSGI layers (request timer,
     ProxyFix, the API's fast path), or None."""
@@ -66,22 +57,10 @@ def fast_page(application: Flask) -> FastPage | None:
     return layer
 
 
-def count_views(application: Flask) -> list[str]:
-    """The requests for the scan page that Flask's view answers in ``application``, from now."""
-    calls: list[str] = []
-    view = application.view_functions[VIEW]
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls.append(VIEW)
-        return view(*args, **kwargs)
-
-    application.view_functions[VIEW] = counted
-    return calls
-
-
 @pytest.fixture()
 def page_views(app: Flask) -> list[str]:
-    return count_views(app)
+    calls: list[str] = count_views(app, VIEW)
+    return calls
 
 
 def exactly(resp: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -272,7 +251,7 @@ def test_a_configuration_binding_flask_to_a_host_leaves_scans_to_it(
     made = create_app(app_config(database_url, tmp_path / "bound", **config))
     try:
         assert fast_page(made).serves is False  # type: ignore[union-attr]
-        calls = count_views(made)
+        calls = count_views(made, VIEW)
         assert scan(made.test_client(use_cookies=False), token).status_code == 200
         assert calls == [VIEW]
     finally:
