@@ -30,3 +30,11 @@ def launched() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+PHONE = {"width": 360, "height": 780}  # the narrowest phone screen the pages are made for
+
+
+def phone_page(browser: Any) -> Any:
+    """A page as a phone shows it with JavaScript off: what the public pages must work in."""
+    return browser.new_page(viewport=PHONE, java_script_enabled=False)

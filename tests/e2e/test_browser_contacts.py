@@ -6,7 +6,7 @@ whose QR code points at another website."""
 from __future__ import annotations
 
 from factories import NOW, TEST_OUTPUT, add_official_channels, add_person, issue
-from helpers_browser import NEEDS_CHROMIUM
+from helpers_browser import NEEDS_CHROMIUM, phone_page
 from helpers_server import serve
 from test_callback_contacts import (
     CENTRE_PHONE_DIGITS,
@@ -36,7 +36,7 @@ def test_departed_persons_card_shows_the_centres_contacts_at_360px(app, session,
     session.commit()
     TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:
-        page = browser.new_page(viewport={"width": 360, "height": 780}, java_script_enabled=False)
+        page = phone_page(browser)
         for lang, words in (("vi", "THU HỒI"), ("en", "REVOKED")):
             page.goto(f"{url}/v/{cred.token}?lang={lang}")
             assert page.locator("[data-verdict]").get_attribute("data-verdict") == "revoked"
@@ -57,7 +57,7 @@ def test_forged_qr_photo_names_the_foreign_site_at_360px(app, session, master, s
     photo = card_photo(f"{EVIL}/v/{cred.token}")
     TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:
-        page = browser.new_page(viewport={"width": 360, "height": 780}, java_script_enabled=False)
+        page = phone_page(browser)
         page.goto(f"{url}/?lang=en")
         page.set_input_files("#image", files=[{"name": "card.jpg", "mimeType": "image/jpeg", "buffer": photo}])
         page.click("#photo button[type=submit]")

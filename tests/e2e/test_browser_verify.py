@@ -4,7 +4,7 @@ on a 360 px phone screen, in both languages, with JavaScript off."""
 from __future__ import annotations
 
 from factories import TEST_OUTPUT, add_person, issue
-from helpers_browser import NEEDS_CHROMIUM
+from helpers_browser import NEEDS_CHROMIUM, phone_page
 from helpers_server import serve
 
 from registry.credentials import service as credentials
@@ -20,7 +20,7 @@ def test_scanned_card_shows_valid_then_revoked(app, session, master, signing_key
     cred = issue(session, master)
     TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:
-        page = browser.new_page(viewport={"width": 360, "height": 780}, java_script_enabled=False)
+        page = phone_page(browser)
         page.goto(f"{url}/v/{cred.token}")
         verdict = page.locator("[data-verdict]")
         assert verdict.get_attribute("data-verdict") == "valid"

@@ -5,7 +5,7 @@ reporter, nothing wider than the screen. Screenshots go under test-output/."""
 from __future__ import annotations
 
 from factories import NOW, TEST_OUTPUT
-from helpers_browser import NEEDS_CHROMIUM
+from helpers_browser import NEEDS_CHROMIUM, phone_page
 from helpers_server import serve
 from test_warnings import REPORTER_NAME, WARNING_TEXT, assert_no_reporter, confirm, submit
 
@@ -21,7 +21,7 @@ def test_warnings_page_at_360px_without_javascript(app, client, session, browser
     session.commit()
     TEST_OUTPUT.mkdir(exist_ok=True)
     with serve(app) as url:
-        page = browser.new_page(viewport={"width": 360, "height": 780}, java_script_enabled=False)
+        page = phone_page(browser)
         for lang, heading in (("vi", "Cảnh báo mạo danh"), ("en", "Warnings about impostors")):
             page.goto(f"{url}/warnings?lang={lang}")
             assert page.inner_text("h1") == heading

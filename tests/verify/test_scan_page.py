@@ -258,12 +258,12 @@ def test_a_configuration_binding_flask_to_a_host_leaves_scans_to_it(
         dispose_engines(made)
 
 
+@pytest.mark.usefixtures("signing_key")
 def test_a_failure_below_flask_is_answered_by_the_view(
     app: Flask,
     flask_only: Flask,
     session: Any,
     master: MasterKey,
-    signing_key: Any,
     page_views: list[str],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
